@@ -1,0 +1,55 @@
+package loopmark
+
+import (
+	"sync"
+	"testing"
+)
+
+type execFunc func(func())
+
+func (f execFunc) Execute(fn func()) { f(fn) }
+
+func TestMarkIsPerGoroutine(t *testing.T) {
+	if OnLoop() {
+		t.Fatal("test goroutine reported as a loop before any mark")
+	}
+	var e Executor = execFunc(func(fn func()) { fn() })
+	marked := make(chan struct{})
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var onLoopInside bool
+	go func() {
+		defer wg.Done()
+		unmark := Mark(e)
+		defer unmark()
+		_, onLoopInside = Current()
+		close(marked)
+		<-release
+	}()
+	<-marked
+	if !Active() {
+		t.Fatal("Active is false while a loop is marked")
+	}
+	if OnLoop() {
+		t.Fatal("an unmarked goroutine is reported as a loop")
+	}
+	close(release)
+	wg.Wait()
+	if !onLoopInside {
+		t.Fatal("the marked goroutine is not reported as a loop")
+	}
+	if Active() {
+		t.Fatal("Active stays true after unmark")
+	}
+}
+
+func TestGoIDDiffers(t *testing.T) {
+	a := GoID()
+	ch := make(chan uint64)
+	go func() { ch <- GoID() }()
+	b := <-ch
+	if a == 0 || b == 0 || a == b {
+		t.Fatalf("goroutine ids: %d and %d", a, b)
+	}
+}
