@@ -1,0 +1,394 @@
+package future
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/goasync/goasync/internal/loopmark"
+	"github.com/goasync/goasync/internal/stats"
+)
+
+// Executor runs functions on some goroutine, later or at once. An event
+// loop's executor runs them on the loop, in submission order.
+type Executor interface{ Execute(func()) }
+
+type inlineExecutor struct{}
+
+func (inlineExecutor) Execute(fn func()) { fn() }
+
+// Inline is the Executor that runs fn at once, on the calling goroutine.
+// With Via it keeps continuations on the goroutine that settles the future.
+var Inline Executor = inlineExecutor{}
+
+// Result is the outcome of a settled future: Err is nil when it resolved
+// with Value.
+type Result[T any] struct {
+	Value T
+	Err   error
+}
+
+// Future states. A future moves from pending to resolved or rejected once.
+const (
+	pending uint32 = iota
+	resolved
+	rejected
+)
+
+// Future flags, guarded by the mutex.
+const (
+	flagObserved uint8 = 1 << iota // someone has seen or will see the outcome
+	flagCanceled                   // settled by Cancel
+)
+
+// continuation is what a future calls when it settles. Nodes built by Then
+// and the combinators implement it, so attaching one costs no closure.
+type continuation[T any] interface{ complete(v T, err error) }
+
+// canceler is the upstream of a derived future: cancelling the derived
+// future cancels the upstream when the derived future is its only consumer.
+type canceler interface{ cancelUp(cause error) }
+
+// Future is the consumer side of an asynchronous result of type T. Its
+// methods are safe for concurrent use. A Future must not be copied.
+type Future[T any] struct {
+	mu    sync.Mutex
+	state atomic.Uint32
+	flags uint8
+	val   T
+	err   error
+	cb    continuation[T]   // first continuation, kept inline
+	more  []continuation[T] // further continuations, FIFO
+	src   canceler          // where cancellation propagates, if anywhere
+	ext   *extra            // rarely needed state, allocated on demand
+}
+
+// extra holds what few futures need, so Future stays small.
+type extra struct {
+	done    chan struct{}
+	hooks   []func(error)
+	cause   error
+	cleanup runtime.Cleanup
+	armed   bool // cleanup registered and not stopped
+	trace   *trace
+}
+
+// noCopy makes go vet's copylocks check report copies of a Promise.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// Promise is the producer side of a Future: it settles the future once,
+// with Resolve or Reject. A Promise must not be copied (go vet reports
+// copies).
+type Promise[T any] struct {
+	noCopy noCopy
+	fut    Future[T]
+}
+
+// New returns a pending promise.
+func New[T any]() *Promise[T] {
+	stats.PendingFutures.Add(1)
+	return &Promise[T]{}
+}
+
+// Future returns the future the promise settles. Every call returns the
+// same future.
+func (p *Promise[T]) Future() *Future[T] { return &p.fut }
+
+// Resolve settles the future with v. It reports false, and changes
+// nothing, if the future was already settled. Continuations run inside
+// the call.
+func (p *Promise[T]) Resolve(v T) bool { return p.fut.settle(v, nil, false, nil) }
+
+// Reject settles the future with err (a nil err is replaced by an error
+// saying so). It reports false, and changes nothing, if the future was
+// already settled. Continuations run inside the call.
+func (p *Promise[T]) Reject(err error) bool {
+	if err == nil {
+		err = errNilReject
+	}
+	var zero T
+	return p.fut.settle(zero, err, false, nil)
+}
+
+// OnCancel registers fn to run when the future is cancelled (with Cancel,
+// by a combinator, a timeout or a context), so the producer can stop its
+// work. fn receives the cause passed to Cancel. Hooks run in registration
+// order on the cancelling goroutine; registered after the cancellation, fn
+// runs at once. fn never runs if the future settles otherwise.
+func (p *Promise[T]) OnCancel(fn func(cause error)) {
+	if fn == nil {
+		return
+	}
+	f := &p.fut
+	f.mu.Lock()
+	if f.state.Load() == pending {
+		x := f.extLocked()
+		x.hooks = append(x.hooks, fn)
+		f.mu.Unlock()
+		return
+	}
+	canceled := f.flags&flagCanceled != 0
+	var cause error
+	if canceled {
+		cause = f.ext.cause
+	}
+	f.mu.Unlock()
+	if canceled {
+		runHook(fn, cause)
+	}
+}
+
+// Resolved returns a future already resolved with v.
+func Resolved[T any](v T) *Future[T] {
+	f := &Future[T]{val: v}
+	f.state.Store(resolved)
+	return f
+}
+
+// Rejected returns a future already rejected with err. If nothing ever
+// observes it, it is reported as an unhandled rejection.
+func Rejected[T any](err error) *Future[T] {
+	if err == nil {
+		err = errNilReject
+	}
+	f := &Future[T]{err: err}
+	f.state.Store(rejected)
+	if reportable(err) {
+		f.mu.Lock()
+		f.armUnhandledLocked(err)
+		f.mu.Unlock()
+	}
+	return f
+}
+
+func (f *Future[T]) extLocked() *extra {
+	if f.ext == nil {
+		f.ext = &extra{}
+	}
+	return f.ext
+}
+
+// settle moves a pending future to its final state and runs what waits
+// for it. It reports false when the future had already settled.
+func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
+	f.mu.Lock()
+	if f.state.Load() != pending {
+		f.mu.Unlock()
+		return false
+	}
+	f.val, f.err = v, err
+	st := resolved
+	if err != nil {
+		st = rejected
+	}
+	f.state.Store(st)
+	cb, more := f.cb, f.more
+	f.cb, f.more = nil, nil
+	src := f.src
+	f.src = nil
+	var (
+		done  chan struct{}
+		hooks []func(error)
+		tr    *trace
+	)
+	if canceled {
+		f.flags |= flagCanceled
+	}
+	if x := f.ext; x != nil {
+		done, tr = x.done, x.trace
+		if canceled {
+			x.cause = cause
+			hooks = x.hooks
+		}
+		x.hooks = nil
+	}
+	if err != nil && cb == nil && f.flags&flagObserved == 0 && !canceled && reportable(err) {
+		f.armUnhandledLocked(err)
+	}
+	f.mu.Unlock()
+	stats.PendingFutures.Add(-1)
+
+	if tr != nil {
+		tr.settled(canceled, err)
+	}
+	if done != nil {
+		close(done)
+	}
+	if canceled {
+		for _, h := range hooks {
+			runHook(h, cause)
+		}
+		if src != nil {
+			src.cancelUp(cause)
+		}
+	}
+	if cb != nil {
+		cb.complete(v, err)
+		for _, c := range more {
+			c.complete(v, err)
+		}
+	}
+	return true
+}
+
+// addCont attaches c: it runs when f settles, or at once if f has.
+func (f *Future[T]) addCont(c continuation[T]) {
+	if f.state.Load() == resolved {
+		c.complete(f.val, nil)
+		return
+	}
+	f.mu.Lock()
+	if f.state.Load() == pending {
+		if f.cb == nil {
+			f.cb = c
+		} else {
+			f.more = append(f.more, c)
+		}
+		f.mu.Unlock()
+		return
+	}
+	f.observeLocked()
+	v, err := f.val, f.err
+	f.mu.Unlock()
+	c.complete(v, err)
+}
+
+// observeLocked records that the outcome has been seen, so a rejection is
+// not reported as unhandled.
+func (f *Future[T]) observeLocked() {
+	f.flags |= flagObserved
+	if x := f.ext; x != nil && x.armed {
+		x.cleanup.Stop()
+		x.armed = false
+	}
+}
+
+// observe is observeLocked for settled futures, taking the lock.
+func (f *Future[T]) observe() {
+	f.mu.Lock()
+	f.observeLocked()
+	f.mu.Unlock()
+}
+
+// cancelUp cancels f when it is pending and has at most one consumer: the
+// derived future being cancelled.
+func (f *Future[T]) cancelUp(cause error) {
+	f.mu.Lock()
+	n := 0
+	if f.cb != nil {
+		n = 1 + len(f.more)
+	}
+	if f.ext != nil && f.ext.done != nil {
+		n++ // someone waits on Done or Await
+	}
+	sole := f.state.Load() == pending && n <= 1
+	f.mu.Unlock()
+	if sole {
+		f.Cancel(cause)
+	}
+}
+
+// complete makes a future a continuation of another future of the same
+// type: it settles f with the outcome (Compose and WithContext forward
+// with it).
+func (f *Future[T]) complete(v T, err error) { f.settle(v, err, false, nil) }
+
+// Cancel rejects a pending future with an error that matches ErrCanceled
+// and wraps cause, runs the promise's OnCancel hooks, and cancels the
+// future this one was derived from (by Then, Catch, Via, ...) when this
+// one is its only consumer. It reports false if the future had already
+// settled.
+func (f *Future[T]) Cancel(cause error) bool {
+	if f.state.Load() != pending {
+		return false
+	}
+	if cause == nil {
+		cause = ErrCanceled
+	}
+	var zero T
+	return f.settle(zero, &canceledError{cause: cause}, true, cause)
+}
+
+// closedChan is returned by Done for settled futures.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// doneChan returns the channel closed at settlement, creating it if needed.
+func (f *Future[T]) doneChan(observe bool) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if observe {
+		f.observeLocked()
+	}
+	if f.state.Load() != pending {
+		return closedChan
+	}
+	x := f.extLocked()
+	if x.done == nil {
+		x.done = make(chan struct{})
+	}
+	return x.done
+}
+
+// Done returns a channel that is closed when the future settles. The
+// channel is allocated on the first call. Waiting on Done alone does not
+// count as handling a rejection; Result or Await does.
+func (f *Future[T]) Done() <-chan struct{} {
+	if f.state.Load() != pending {
+		return closedChan
+	}
+	return f.doneChan(false)
+}
+
+// Result returns the outcome without waiting: ok is false while the
+// future is pending.
+func (f *Future[T]) Result() (v T, err error, ok bool) {
+	switch f.state.Load() {
+	case resolved:
+		return f.val, nil, true
+	case rejected:
+		f.observe()
+		return f.val, f.err, true
+	}
+	return v, nil, false
+}
+
+// Await blocks until the future settles or ctx ends, and returns the
+// outcome. When ctx ends first it returns context.Cause(ctx) and leaves
+// the future as it is: ctx ends only the wait. A nil ctx waits without
+// limit.
+//
+// Await must not be called on an event-loop goroutine: there it returns
+// ErrAwaitOnLoop at once, settled or not, instead of stalling the loop.
+func (f *Future[T]) Await(ctx context.Context) (T, error) {
+	if loopmark.OnLoop() {
+		var zero T
+		return zero, ErrAwaitOnLoop
+	}
+	if f.state.Load() == pending {
+		done := f.doneChan(true)
+		if ctx == nil {
+			<-done
+		} else {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				select {
+				case <-done:
+				default:
+					var zero T
+					return zero, context.Cause(ctx)
+				}
+			}
+		}
+	}
+	v, err, _ := f.Result()
+	return v, err
+}

@@ -1,0 +1,37 @@
+package future
+
+import (
+	"github.com/sourcegraph/conc/panics"
+)
+
+// protect runs fn and turns a panic into a *PanicError. The recovery is
+// written out here rather than through panics.Catcher because a Catcher
+// escapes to the heap, which would cost an allocation per callback; the
+// value and stack are still captured by conc's panics.NewRecovered.
+func protect(fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r := panics.NewRecovered(1, v)
+			err = &PanicError{Value: r.Value, Stack: r.Stack}
+		}
+	}()
+	fn()
+	return nil
+}
+
+// call runs fn(v) and turns a panic into a *PanicError rejection.
+func call[T, U any](fn func(T) (U, error), v T) (u U, err error) {
+	if perr := protect(func() { u, err = fn(v) }); perr != nil {
+		var zero U
+		return zero, perr
+	}
+	return u, err
+}
+
+// runHook runs a cancel hook; a panic is reported as unhandled since
+// there is no future to reject.
+func runHook(fn func(error), cause error) {
+	if perr := protect(func() { fn(cause) }); perr != nil {
+		reportUnhandled(perr)
+	}
+}

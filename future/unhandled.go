@@ -1,0 +1,55 @@
+package future
+
+import (
+	"errors"
+	"runtime"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+
+	"github.com/goasync/goasync/internal/logx"
+)
+
+var unhandled atomic.Pointer[func(error)]
+
+// SetUnhandledHandler sets the function told about rejections that nobody
+// observed; nil restores the default, a zap warning on the library logger.
+//
+// A rejection counts as observed when a continuation is attached to the
+// future (Then, Catch, OnComplete, a combinator, ...), or when Await or
+// Result returns the error. Cancellations are never reported. An
+// unobserved rejection is reported once, when the garbage collector finds
+// the rejected future unreachable: only then is it certain that nobody
+// will handle it. Panics in OnComplete callbacks and OnCancel hooks, which
+// have no future to reject, are reported the same way at once.
+//
+// fn runs on a runtime goroutine, so it must not block.
+func SetUnhandledHandler(fn func(error)) {
+	if fn == nil {
+		unhandled.Store(nil)
+		return
+	}
+	unhandled.Store(&fn)
+}
+
+func reportUnhandled(err error) {
+	if p := unhandled.Load(); p != nil {
+		(*p)(err)
+		return
+	}
+	logx.L().Warn("future: unhandled rejection", zap.Error(err))
+}
+
+// reportable reports whether an unobserved rejection with err is worth a
+// report: cancellations were asked for by a consumer, so they are not.
+func reportable(err error) bool { return !errors.Is(err, ErrCanceled) }
+
+// armUnhandledLocked registers the report to run when f is collected.
+func (f *Future[T]) armUnhandledLocked(err error) {
+	x := f.extLocked()
+	if x.armed {
+		return
+	}
+	x.cleanup = runtime.AddCleanup(f, reportUnhandled, err)
+	x.armed = true
+}
