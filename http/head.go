@@ -1,0 +1,260 @@
+package http
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	nethttp "net/http"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// statusError is a request the server refuses before any handler runs: Code
+// is the status of the error reply, after which the connection closes.
+type statusError struct {
+	Code   int
+	Reason string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("http: %d %s: %s", e.Code, nethttp.StatusText(e.Code), e.Reason)
+}
+
+func errStatus(code int, reason string) *statusError { return &statusError{Code: code, Reason: reason} }
+
+// maxLeadingEmptyLines bounds the empty lines skipped before a request line
+// (RFC 9112 section 2.2 asks servers to ignore at least one).
+const maxLeadingEmptyLines = 4
+
+// maxHeaderLines bounds the number of header fields in one head.
+const maxHeaderLines = 256
+
+// headScanner finds the end of a message head incrementally: bytes already
+// examined are never examined again when more data arrives. It is strict
+// about line endings: every line must end in CRLF, and a CR anywhere else
+// (bare CR) or an LF without CR (bare LF) is an error, so no two parsers can
+// disagree about where a line ends. It also counts the Content-Length and
+// Transfer-Encoding fields, which net/http merges or removes before the
+// caller could see them.
+type headScanner struct {
+	start   int // offset of the head's first byte (after skipped empty lines)
+	pos     int // offset of the first byte not yet examined (a line start)
+	lines   int // lines seen, request/status line included
+	skipped int // leading empty lines skipped
+	cl      int // Content-Length fields
+	te      int // Transfer-Encoding fields
+	host    int // Host fields
+	teValue []byte
+	fold    bool // a folded (obs-fold) line was seen
+}
+
+func (s *headScanner) reset() { *s = headScanner{} }
+
+// scan examines buf, which holds the bytes received so far for this message,
+// and returns the head as buf[start:end] (ending with the empty line) once it
+// is complete, or end == 0 when more bytes are needed. limit bounds the head
+// size in bytes; past it scan fails with a 431 error.
+func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
+	for {
+		i := bytes.IndexByte(buf[s.pos:], '\n')
+		if i < 0 {
+			if len(buf)-s.start > limit {
+				return 0, 0, errStatus(nethttp.StatusRequestHeaderFieldsTooLarge, "header too large")
+			}
+			return 0, 0, nil
+		}
+		lf := s.pos + i
+		if lf == s.pos || buf[lf-1] != '\r' {
+			return 0, 0, errStatus(nethttp.StatusBadRequest, "bare LF in header")
+		}
+		line := buf[s.pos : lf-1]
+		if bytes.IndexByte(line, '\r') >= 0 {
+			return 0, 0, errStatus(nethttp.StatusBadRequest, "bare CR in header")
+		}
+		next := lf + 1
+		if len(line) == 0 && s.lines == 0 {
+			s.skipped++
+			if s.skipped > maxLeadingEmptyLines {
+				return 0, 0, errStatus(nethttp.StatusBadRequest, "too many empty lines before request")
+			}
+			s.start, s.pos = next, next
+			continue
+		}
+		if next-s.start > limit {
+			return 0, 0, errStatus(nethttp.StatusRequestHeaderFieldsTooLarge, "header too large")
+		}
+		s.pos = next
+		if len(line) == 0 {
+			return s.start, next, nil
+		}
+		if s.lines > 0 {
+			if line[0] == ' ' || line[0] == '\t' {
+				s.fold = true
+			} else if c := bytes.IndexByte(line, ':'); c > 0 {
+				name := line[:c]
+				switch {
+				case asciiEqualFold(name, "content-length"):
+					s.cl++
+				case asciiEqualFold(name, "host"):
+					s.host++
+				case asciiEqualFold(name, "transfer-encoding"):
+					s.te++
+					s.teValue = bytes.Trim(line[c+1:], " \t")
+				}
+			}
+		}
+		s.lines++
+		if s.lines > maxHeaderLines+1 {
+			return 0, 0, errStatus(nethttp.StatusRequestHeaderFieldsTooLarge, "too many header fields")
+		}
+	}
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// headReader lets net/http's parsers read a head that is already framed.
+type headReader struct {
+	rd bytes.Reader
+	br *bufio.Reader
+}
+
+var headReaders = sync.Pool{New: func() any {
+	h := new(headReader)
+	h.br = bufio.NewReaderSize(&h.rd, 4096)
+	return h
+}}
+
+func getHeadReader(head []byte) *headReader {
+	h := headReaders.Get().(*headReader)
+	h.rd.Reset(head)
+	h.br.Reset(&h.rd)
+	return h
+}
+
+func putHeadReader(h *headReader) {
+	h.rd.Reset(nil)
+	h.br.Reset(&h.rd)
+	headReaders.Put(h)
+}
+
+// bodyMode is how a message body is delimited.
+type bodyMode uint8
+
+const (
+	bodyNone       bodyMode = iota // no body
+	bodyLength                     // Content-Length bytes
+	bodyChunked                    // chunked transfer coding
+	bodyUntilClose                 // until the peer closes (responses only)
+)
+
+// parsedRequest is a request head that passed every check.
+type parsedRequest struct {
+	req      *nethttp.Request
+	mode     bodyMode
+	length   int64 // for bodyLength
+	expect   bool  // Expect: 100-continue
+	keepOpen bool  // the connection may serve another request afterwards
+}
+
+// parseRequestHead hands exactly the framed head bytes to http.ReadRequest
+// and applies the checks a public server needs: one framing of the body
+// (no Content-Length together with Transfer-Encoding, no differing
+// Content-Length duplicates, only "chunked"), HTTP/1.x only, a valid Host
+// (required on HTTP/1.1), valid field names and values, no obs-fold, and a
+// known Expect. Every failure is a *statusError.
+func parseRequestHead(head []byte, s *headScanner) (parsedRequest, error) {
+	var p parsedRequest
+	if s.fold {
+		return p, errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
+	}
+	if s.te > 0 && s.cl > 0 {
+		return p, errStatus(nethttp.StatusBadRequest, "both Content-Length and Transfer-Encoding")
+	}
+	if s.te > 1 {
+		return p, errStatus(nethttp.StatusBadRequest, "more than one Transfer-Encoding field")
+	}
+	if s.te == 1 && !asciiEqualFold(s.teValue, "chunked") {
+		return p, errStatus(nethttp.StatusNotImplemented, "unsupported transfer encoding")
+	}
+	h := getHeadReader(head)
+	req, err := nethttp.ReadRequest(h.br)
+	putHeadReader(h)
+	if err != nil {
+		return p, errStatus(nethttp.StatusBadRequest, strings.TrimPrefix(err.Error(), "http: "))
+	}
+	if req.ProtoMajor != 1 {
+		return p, errStatus(nethttp.StatusHTTPVersionNotSupported, "only HTTP/1.x is served")
+	}
+	if s.te > 0 && !req.ProtoAtLeast(1, 1) {
+		return p, errStatus(nethttp.StatusBadRequest, "Transfer-Encoding in an HTTP/1.0 request")
+	}
+	// net/http moves Host out of the header map, so the scanner counts it.
+	if req.ProtoAtLeast(1, 1) && s.host == 0 {
+		return p, errStatus(nethttp.StatusBadRequest, "missing Host header")
+	}
+	if s.host > 1 {
+		return p, errStatus(nethttp.StatusBadRequest, "too many Host headers")
+	}
+	if !httpguts.ValidHostHeader(req.Host) {
+		return p, errStatus(nethttp.StatusBadRequest, "malformed Host header")
+	}
+	for k, vv := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return p, errStatus(nethttp.StatusBadRequest, "invalid header name")
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return p, errStatus(nethttp.StatusBadRequest, "invalid header value")
+			}
+		}
+	}
+	delete(req.Header, "Host")
+	p.req = req
+	switch {
+	case len(req.TransferEncoding) > 0:
+		p.mode = bodyChunked
+		p.length = -1
+	case req.ContentLength > 0:
+		p.mode = bodyLength
+		p.length = req.ContentLength
+	}
+	if ex, ok := req.Header["Expect"]; ok {
+		if len(ex) != 1 || !strings.EqualFold(ex[0], "100-continue") {
+			return p, errStatus(nethttp.StatusExpectationFailed, "unsupported Expect")
+		}
+		p.expect = req.ProtoAtLeast(1, 1) && p.mode != bodyNone
+		req.Header.Del("Expect")
+	}
+	p.keepOpen = !req.Close
+	if !req.ProtoAtLeast(1, 1) {
+		// HTTP/1.0 keeps the connection only when asked to.
+		p.keepOpen = httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
+	}
+	return p, nil
+}
+
+// errorStatus returns the status code an error from framing maps to.
+func errorStatus(err error) int {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return nethttp.StatusBadRequest
+}

@@ -1,0 +1,158 @@
+package http
+
+import (
+	nethttp "net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// dateCache holds the formatted Date header value of the current second.
+type dateValue struct {
+	sec int64
+	b   []byte
+}
+
+var dateCache atomic.Pointer[dateValue]
+
+func appendDate(dst []byte) []byte {
+	now := time.Now()
+	sec := now.Unix()
+	d := dateCache.Load()
+	if d == nil || d.sec != sec {
+		d = &dateValue{sec: sec, b: now.UTC().AppendFormat(nil, nethttp.TimeFormat)}
+		dateCache.Store(d)
+	}
+	return append(dst, d.b...)
+}
+
+// bodyAllowed reports whether a response with this status to a request with
+// this method may carry a body.
+func bodyAllowed(method string, status int) bool {
+	if method == nethttp.MethodHead || status/100 == 1 {
+		return false
+	}
+	return status != nethttp.StatusNoContent && status != nethttp.StatusNotModified
+}
+
+// skipOnWire lists header fields the server writes itself.
+func skipOnWire(k string) bool {
+	switch k {
+	case "Content-Length", "Transfer-Encoding", "Connection", "Date", "Trailer", "Keep-Alive":
+		return true
+	}
+	return false
+}
+
+// appendHeader writes the fields of h, skipping invalid names and replacing
+// CR, LF and NUL in values with spaces (see appendFieldValue).
+func appendHeader(dst []byte, h nethttp.Header, skip func(string) bool) []byte {
+	for k, vv := range h {
+		if skip != nil && skip(k) {
+			continue
+		}
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
+		for _, v := range vv {
+			dst = append(dst, k...)
+			dst = append(dst, ':', ' ')
+			dst = appendFieldValue(dst, v)
+			dst = append(dst, '\r', '\n')
+		}
+	}
+	return dst
+}
+
+// responseFrame is what appendResponseHead decided about a response.
+type responseFrame struct {
+	mode     bodyMode
+	keepOpen bool
+}
+
+// appendResponseHead appends the status line and header fields of resp, the
+// answer to a request with the given method and minor HTTP/1 version, and
+// decides the body framing: a fixed body gets Content-Length; a stream (or
+// a body with trailers) is chunked on HTTP/1.1 and delimited by closing the
+// connection on HTTP/1.0; HEAD, 1xx, 204 and 304 get no body. keepOpen says
+// whether the connection may stay open afterwards; the result may narrow it
+// (Connection: close from the handler, an HTTP/1.0 stream).
+func appendResponseHead(dst []byte, resp *Response, method string, minor int, keepOpen bool) ([]byte, responseFrame) {
+	status := resp.Status
+	if status == 0 {
+		status = nethttp.StatusOK
+	}
+	if status < 200 || status > 999 {
+		status = nethttp.StatusInternalServerError
+	}
+	if httpguts.HeaderValuesContainsToken(resp.Header["Connection"], "close") {
+		keepOpen = false
+	}
+	f := responseFrame{keepOpen: keepOpen}
+	streaming := resp.stream != nil || len(resp.Trailer) > 0
+	switch {
+	case !bodyAllowed(method, status):
+		f.mode = bodyNone
+	case streaming && minor >= 1:
+		f.mode = bodyChunked
+	case streaming:
+		f.mode = bodyUntilClose
+		f.keepOpen = false
+	default:
+		f.mode = bodyLength
+	}
+
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, nethttp.StatusText(status)...)
+	dst = append(dst, "\r\nDate: "...)
+	dst = appendDate(dst)
+	dst = append(dst, '\r', '\n')
+	if _, ok := resp.Header["Content-Type"]; !ok && len(resp.Body) > 0 && bodyAllowed("", status) && status != nethttp.StatusNoContent {
+		dst = append(dst, "Content-Type: "...)
+		dst = append(dst, nethttp.DetectContentType(resp.Body)...)
+		dst = append(dst, '\r', '\n')
+	}
+	dst = appendHeader(dst, resp.Header, skipOnWire)
+	switch f.mode {
+	case bodyLength:
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(resp.Body)), 10)
+		dst = append(dst, '\r', '\n')
+	case bodyChunked:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	case bodyNone:
+		if method == nethttp.MethodHead && !streaming && status/100 != 1 &&
+			status != nethttp.StatusNoContent && status != nethttp.StatusNotModified {
+			dst = append(dst, "Content-Length: "...)
+			dst = strconv.AppendInt(dst, int64(len(resp.Body)), 10)
+			dst = append(dst, '\r', '\n')
+		}
+	}
+	switch {
+	case !f.keepOpen:
+		dst = append(dst, "Connection: close\r\n"...)
+	case minor == 0:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
+	}
+	return append(dst, '\r', '\n'), f
+}
+
+// appendContinue is the interim response to Expect: 100-continue.
+func appendContinue(dst []byte) []byte { return append(dst, "HTTP/1.1 100 Continue\r\n\r\n"...) }
+
+// appendErrorResponse appends a complete short plain-text reply that closes
+// the connection; the server uses it for requests it refuses.
+func appendErrorResponse(dst []byte, status int, reason string) []byte {
+	body := strconv.Itoa(status) + " " + nethttp.StatusText(status)
+	if reason != "" {
+		body += ": " + reason
+	}
+	body += "\n"
+	r := &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(body)}
+	dst, _ = appendResponseHead(dst, r, "", 1, false)
+	return append(dst, body...)
+}
