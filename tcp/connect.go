@@ -1,0 +1,151 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/goasync/goasync/future"
+)
+
+// target is a parsed address.
+type target struct {
+	network string // "tcp" or "unix"
+	host    string // host name or IP literal; the path for unix
+	port    uint16
+	ip      netip.Addr // valid when host is an IP literal
+}
+
+// parseAddr accepts "host:port", "[v6]:port" and "unix:///path".
+func parseAddr(addr string) (target, error) {
+	if rest, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if rest == "" {
+			return target{}, errors.New("empty unix socket path")
+		}
+		return target{network: "unix", host: rest}, nil
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return target{}, err
+	}
+	port, err := parsePort(portStr)
+	if err != nil {
+		return target{}, err
+	}
+	t := target{network: "tcp", host: host, port: port}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.ip = ip
+	}
+	return t, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	if s == "" {
+		return 0, errors.New("missing port")
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("invalid port %q", s)
+		}
+		n = n*10 + int(c-'0')
+		if n > 65535 {
+			return 0, fmt.Errorf("invalid port %q", s)
+		}
+	}
+	return uint16(n), nil
+}
+
+// resolve looks host up. It is a variable so that the dns package's
+// resolver (and Happy Eyeballs ordering) can replace net.Resolver here
+// without touching the rest of the package. It must not block the caller.
+var resolve = func(ctx context.Context, host string) *future.Future[[]netip.Addr] {
+	return future.Go(func() ([]netip.Addr, error) {
+		addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrDNS, err)
+		}
+		return addrs, nil
+	})
+}
+
+// Connect opens a connection to addr ("host:port", "[v6]:port" or
+// "unix:///path"). It never blocks the caller or a loop. Host names are
+// resolved first; the addresses are tried in order until one connects.
+// The connect honours ctx and the connect timeout (WithConnectTimeout).
+//
+// The future resolves on the socket's loop, after the handler's OnConnect.
+// Failures are *OpError values matching ErrRefused, ErrTimeout, ErrDNS, ...
+func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*Socket] {
+	cfg := newConfig(opts)
+	t, err := parseAddr(addr)
+	if err != nil {
+		return future.Rejected[*Socket](opError("dial", addr, err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.connectTimeout)
+	var f *future.Future[*Socket]
+	switch {
+	case t.network == "unix":
+		f = dialOne(ctx, cfg, "unix", t.host, addr)
+	case t.ip.IsValid():
+		f = dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(t.ip.Unmap(), t.port).String(), addr)
+	default:
+		f = future.Compose(mapErr(resolve(ctx, t.host), "resolve", addr), func(ips []netip.Addr) *future.Future[*Socket] {
+			if len(ips) == 0 {
+				return future.Rejected[*Socket](opError("resolve", addr, ErrDNS))
+			}
+			return dialSeq(ctx, cfg, ips, t.port, addr, 0, nil)
+		})
+	}
+	f.OnComplete(func(*Socket, error) { cancel() })
+	return f
+}
+
+// dialSeq tries ips[i:] one after the other.
+func dialSeq(ctx context.Context, cfg *config, ips []netip.Addr, port uint16, addr string, i int, prev error) *future.Future[*Socket] {
+	if i >= len(ips) || ctx.Err() != nil {
+		if prev == nil {
+			prev = opError("dial", addr, ctx.Err())
+		}
+		return future.Rejected[*Socket](prev)
+	}
+	ap := netip.AddrPortFrom(ips[i].Unmap(), port).String()
+	f := dialOne(ctx, cfg, "tcp", ap, addr)
+	return future.Compose(future.Handle(f, func(s *Socket, err error) (*future.Future[*Socket], error) {
+		if err == nil {
+			return future.Resolved(s), nil
+		}
+		return dialSeq(ctx, cfg, ips, port, addr, i+1, err), nil
+	}), func(inner *future.Future[*Socket]) *future.Future[*Socket] { return inner })
+}
+
+func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {
+	s := newSocket(cfg, nil, addr)
+	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
+	return future.Handle(f, func(_ gnet.Conn, err error) (*Socket, error) {
+		if err != nil {
+			return nil, opError("dial", addr, err)
+		}
+		return s, nil
+	})
+}
+
+func mapErr[T any](f *future.Future[T], op, addr string) *future.Future[T] {
+	return future.Handle(f, func(v T, err error) (T, error) {
+		return v, opError(op, addr, err)
+	})
+}
+
+// Send connects to addr and writes data: the future resolves with the
+// socket once data was handed to the kernel (cl-async's tcp-send).
+func Send(ctx context.Context, addr string, data []byte, opts ...Option) *future.Future[*Socket] {
+	buf := append([]byte(nil), data...)
+	return future.Compose(Connect(ctx, addr, opts...), func(s *Socket) *future.Future[*Socket] {
+		return future.Then(s.Write(buf), func(struct{}) (*Socket, error) { return s, nil })
+	})
+}

@@ -1,0 +1,94 @@
+package tcp
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/runtime"
+)
+
+const floodEnv = "GOASYNC_TCP_FLOOD"
+
+// newRuntime gives a test its own runtime, shut down at the end.
+func newRuntime(t testing.TB) *runtime.Runtime {
+	t.Helper()
+	r, err := runtime.New(runtime.WithLoops(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := r.Shutdown(ctx); err != nil {
+			t.Errorf("runtime shutdown: %v", err)
+		}
+	})
+	return r
+}
+
+func await[T any](t testing.TB, f *future.Future[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	v, err := f.Await(ctx)
+	if err != nil {
+		t.Fatalf("await: %v", err)
+	}
+	return v
+}
+
+func awaitErr[T any](t testing.TB, f *future.Future[T]) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := f.Await(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("future did not settle in time")
+	}
+	return err
+}
+
+// echoHandler echoes every byte back.
+func echoHandler() Handler {
+	return Handler{OnData: func(s *Socket, data []byte) { s.Write(data) }}
+}
+
+// listen starts a server on a free loopback port.
+func listen(t testing.TB, r *runtime.Runtime, h Handler, opts ...Option) *Server {
+	t.Helper()
+	srv, err := Listen("127.0.0.1:0", h, append([]Option{withRuntime(r)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	return srv
+}
+
+// goListener is Go's net listener as an independent peer.
+func goListener(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+func readAllTimeout(t testing.TB, c net.Conn, d time.Duration) []byte {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return b
+}

@@ -1,0 +1,149 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/goasync/goasync/internal/runtime"
+)
+
+// Defaults of the options.
+const (
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultMaxBuffered    = 4 << 20   // bytes a paused or unread socket may buffer
+	DefaultHighWatermark  = 1 << 20   // queued output above which Writable waits
+	DefaultLowWatermark   = 256 << 10 // queued output at or below which Writable resolves
+	DefaultMaxQueued      = 64 << 20  // queued output beyond which Write fails with ErrBufferFull
+)
+
+// Option configures Connect, Send, Listen and the sockets they make.
+// Options that only make sense for one side are ignored by the other.
+type Option func(*config)
+
+type config struct {
+	connectTimeout time.Duration
+	readTimeout    time.Duration
+	writeTimeout   time.Duration
+	idleTimeout    time.Duration
+	maxBuffered    int
+	high, low      int
+	maxQueued      int
+	handler        Handler
+	halfOpen       bool
+
+	maxConns  int
+	multicore bool
+	reusePort bool
+	loops     int
+
+	rt *runtime.Runtime
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		connectTimeout: DefaultConnectTimeout,
+		maxBuffered:    DefaultMaxBuffered,
+		high:           DefaultHighWatermark,
+		low:            DefaultLowWatermark,
+		maxQueued:      DefaultMaxQueued,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	if c.low > c.high {
+		c.low = c.high
+	}
+	if c.rt == nil {
+		c.rt = runtime.Default()
+	}
+	return c
+}
+
+// WithConnectTimeout bounds Connect (resolution included). Zero means
+// DefaultConnectTimeout; the context's deadline also applies.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			d = DefaultConnectTimeout
+		}
+		c.connectTimeout = d
+	}
+}
+
+// WithReadTimeout closes a socket that receives nothing for d, with an
+// error matching ErrTimeout. Zero disables it. Socket.SetReadTimeout changes
+// it later.
+func WithReadTimeout(d time.Duration) Option { return func(c *config) { c.readTimeout = d } }
+
+// WithWriteTimeout closes a socket whose queued output makes no progress
+// for d, with an error matching ErrTimeout. Zero disables it.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithIdleTimeout closes a socket with neither reads nor writes for d, with
+// an error matching ErrTimeout. Zero disables it.
+func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// WithMaxBuffered bounds the received bytes a socket holds for a reader
+// that is paused or has not asked for them yet (default 4 MiB). Past the
+// bound the socket closes with ErrBufferFull.
+func WithMaxBuffered(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxBuffered = n
+		}
+	}
+}
+
+// WithWatermarks sets the output backpressure marks: once more than high
+// bytes are queued, Writable returns a pending future that resolves when
+// the queue drains to low bytes or fewer.
+func WithWatermarks(high, low int) Option {
+	return func(c *config) {
+		if high > 0 {
+			c.high = high
+		}
+		if low >= 0 {
+			c.low = low
+		}
+	}
+}
+
+// WithMaxQueued caps the queued output (default 64 MiB): a Write that
+// would queue more fails with ErrBufferFull and the socket stays open.
+func WithMaxQueued(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxQueued = n
+		}
+	}
+}
+
+// WithHandler sets the event handler of a socket made by Connect or Send
+// (a server takes its Handler from Listen).
+func WithHandler(h Handler) Option { return func(c *config) { c.handler = h } }
+
+// WithHalfOpen keeps a socket open for writing after the peer half-closed
+// its side, until the socket is closed explicitly. The handler's OnEOF
+// tells when that happens. Without it (the default) a peer's FIN makes the
+// socket finish writing what is queued and close, as most protocols want.
+func WithHalfOpen(on bool) Option { return func(c *config) { c.halfOpen = on } }
+
+// WithMaxConns caps a server's open connections; one accepted beyond the
+// cap is closed at once. The default leaves headroom below the process's
+// descriptor limit (see DefaultMaxConns), so accept never fails with EMFILE
+// because of this server.
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// WithMulticore gives a server one event loop per CPU.
+func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on } }
+
+// WithReusePort sets SO_REUSEPORT on a server's listening socket (each loop
+// accepts on its own socket on Linux).
+func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
+
+// WithLoops sets a server's number of event loops (default GOMAXPROCS).
+func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
+
+// withRuntime runs the sockets on an explicit runtime (tests).
+func withRuntime(r *runtime.Runtime) Option { return func(c *config) { c.rt = r } }

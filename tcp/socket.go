@@ -1,0 +1,1171 @@
+package tcp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/stats"
+)
+
+// Handler holds a socket's event callbacks. Each runs on the socket's
+// event loop, in order, and must not block. Nil callbacks are skipped.
+type Handler struct {
+	// OnConnect runs once the socket is open (accepted or connected).
+	OnConnect func(s *Socket)
+	// OnData receives bytes as they arrive, unless pending ReadN,
+	// ReadLine or ReadUntil futures take them first or the socket is
+	// paused. data belongs to the callee.
+	OnData func(s *Socket, data []byte)
+	// OnEOF runs when the peer half-closed its side while this side can
+	// still write (see WithHalfOpen).
+	OnEOF func(s *Socket)
+	// OnClose runs once, when the socket is closed: err is nil for a clean
+	// close by either side, else the reason (matching ErrReset, ErrTimeout,
+	// ErrBufferFull, ErrClosed, a *future.PanicError, ...).
+	OnClose func(s *Socket, err error)
+}
+
+const (
+	stOpen uint8 = iota
+	stClosing
+	stClosed
+)
+
+var socketIDs atomic.Uint64
+
+var writeDone = future.Resolved(struct{}{})
+
+// clock is the socket timeouts' monotonic time base.
+var clockBase = time.Now()
+
+func now() int64 { return int64(time.Since(clockBase)) }
+
+type pendingWrite struct {
+	end uint64
+	p   *future.Promise[struct{}]
+}
+
+type readKind uint8
+
+const (
+	readN readKind = iota
+	readLine
+	readUntil
+)
+
+type readOp struct {
+	kind  readKind
+	n     int
+	delim []byte
+	p     *future.Promise[[]byte]
+}
+
+// Socket is one TCP or unix stream connection, on either side. Its methods
+// are safe for concurrent use; its callbacks and the futures it settles
+// itself run on its event loop.
+type Socket struct {
+	id     uint64
+	cfg    *config
+	h      *Handler
+	srv    *Server
+	exec   future.Executor
+	local  net.Addr
+	remote net.Addr
+	addr   string // remote address for errors
+
+	bytesRead    atomic.Int64
+	bytesWritten atomic.Int64
+	closed       atomic.Bool
+
+	mu         sync.Mutex
+	c          gnet.Conn // nil once gnet closed it
+	fd         int       // descriptor written to; -1 when closed
+	dup        bool      // fd is our dup of gnet's, we close it
+	state      uint8
+	rdEOF      bool
+	wrShut     bool // no more writes accepted
+	shutAfter  bool // shutdown(SHUT_WR) once the queue drains
+	userClose  bool // this side asked gnet to close
+	closeErr   error
+	finalErr   error
+	dataV      any
+	removeHook func()
+
+	out      [][]byte
+	queued   int
+	accepted uint64 // bytes accepted by Write
+	flushed  uint64 // bytes handed to the kernel
+	wwait    []pendingWrite
+	watch    *runtime.WriteWatch
+	armed    bool
+	blocked  bool
+	writable []*future.Promise[struct{}]
+	shutP    *future.Promise[struct{}]
+	closeP   *future.Promise[struct{}]
+
+	in     []byte
+	inOff  int
+	reads  []readOp
+	paused bool
+	pauseT *time.Timer
+	held   bool // final close waits for a resume to deliver buffered data
+
+	readTO, writeTO, idleTO time.Duration
+	lastRead, lastWrite     int64
+	lastProgress            int64
+	toTimer                 *time.Timer
+}
+
+func newSocket(cfg *config, srv *Server, addr string) *Socket {
+	s := &Socket{id: socketIDs.Add(1), cfg: cfg, srv: srv, addr: addr, fd: -1}
+	s.h = &cfg.handler
+	s.readTO, s.writeTO, s.idleTO = cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout
+	return s
+}
+
+// open runs on the loop from the runtime's OnOpen.
+func (s *Socket) open(c gnet.Conn) {
+	s.mu.Lock()
+	s.c = c
+	s.fd = c.Fd()
+	s.exec = runtime.LoopExecutor(c)
+	s.local = copyAddr(c.LocalAddr())
+	s.remote = copyAddr(c.RemoteAddr())
+	if s.addr == "" && s.remote != nil {
+		s.addr = s.remote.String()
+	}
+	t := now()
+	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
+	s.armTimeoutsLocked()
+	s.mu.Unlock()
+	if s.srv != nil {
+		statIn.Add(1)
+		statAccepted.Add(1)
+	} else {
+		statOut.Add(1)
+		statDialed.Add(1)
+	}
+	if logx.Debug() {
+		s.log("open", nil)
+	}
+	if fn := s.h.OnConnect; fn != nil {
+		s.callUser(func() { fn(s) })
+	}
+}
+
+// copyAddr copies gnet's address: gnet recycles parts of it on close.
+func copyAddr(a net.Addr) net.Addr {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		return &net.TCPAddr{IP: append(net.IP(nil), v.IP...), Port: v.Port, Zone: string(append([]byte(nil), v.Zone...))}
+	case *net.UnixAddr:
+		return &net.UnixAddr{Name: v.Name, Net: v.Net}
+	}
+	return a
+}
+
+func (s *Socket) log(event string, err error, fields ...zap.Field) {
+	fs := append(fields, zap.Uint64("socket", s.id), zap.String("event", event),
+		zap.Int64("bytes_read", s.bytesRead.Load()), zap.Int64("bytes_written", s.bytesWritten.Load()))
+	if s.remote != nil {
+		fs = append(fs, zap.String("remote", s.remote.String()))
+	}
+	if err != nil {
+		fs = append(fs, zap.Error(err))
+	}
+	logx.L().Debug("tcp socket", fs...)
+}
+
+// callUser runs a user callback; a panic is logged and closes this socket
+// only.
+func (s *Socket) callUser(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr := &future.PanicError{Value: r, Stack: debug.Stack()}
+			logx.L().Error("tcp: panic in socket callback; closing the socket",
+				zap.Uint64("socket", s.id), zap.Any("panic", r), zap.ByteString("stack", perr.Stack))
+			s.fail(perr)
+		}
+	}()
+	fn()
+}
+
+func run(done []func()) {
+	for _, f := range done {
+		f()
+	}
+}
+
+// ID returns the socket's id, unique in the process, for logs.
+func (s *Socket) ID() uint64 { return s.id }
+
+// LocalAddr returns the local address.
+func (s *Socket) LocalAddr() net.Addr { return s.local }
+
+// RemoteAddr returns the peer's address.
+func (s *Socket) RemoteAddr() net.Addr { return s.remote }
+
+// BytesRead returns the number of bytes received.
+func (s *Socket) BytesRead() int64 { return s.bytesRead.Load() }
+
+// BytesWritten returns the number of bytes handed to the kernel.
+func (s *Socket) BytesWritten() int64 { return s.bytesWritten.Load() }
+
+// Closed reports whether the socket is fully closed.
+func (s *Socket) Closed() bool { return s.closed.Load() }
+
+// Err returns why the socket closed: nil while open or after a clean close.
+func (s *Socket) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finalErr
+}
+
+// Data returns the value stored with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dataV
+}
+
+// SetData stores a per-socket value (a proxy keeps the peer socket here).
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.dataV = v
+	s.mu.Unlock()
+}
+
+// Executor returns the executor of the socket's event loop: functions
+// handed to it run there, in order with the socket's own callbacks.
+func (s *Socket) Executor() future.Executor { return s.exec }
+
+// ---------------------------------------------------------------- writing
+
+// Write sends p. The future resolves when every byte of p has been handed
+// to the kernel (the bytes left user space), in order with earlier writes;
+// it rejects if the socket fails or closes first. p may be reused as soon
+// as Write returns: bytes that cannot be written at once are copied.
+func (s *Socket) Write(p []byte) *future.Future[struct{}] {
+	s.mu.Lock()
+	if s.state != stOpen || s.wrShut {
+		err := s.closedErrLocked()
+		s.mu.Unlock()
+		return future.Rejected[struct{}](opError("write", s.addr, err))
+	}
+	if s.queued+len(p) > s.cfg.maxQueued && s.queued > 0 {
+		s.mu.Unlock()
+		return future.Rejected[struct{}](opError("write", s.addr, ErrBufferFull))
+	}
+	if s.idleTO > 0 {
+		s.lastWrite = now()
+	}
+	if s.queued == 0 {
+		n, err := s.writeNow(p)
+		if err != nil {
+			done := s.failLocked(opError("write", s.addr, err), nil)
+			s.mu.Unlock()
+			run(done)
+			return future.Rejected[struct{}](opError("write", s.addr, err))
+		}
+		if n == len(p) {
+			s.mu.Unlock()
+			return writeDone
+		}
+		p = p[n:]
+		s.lastProgress = now()
+	}
+	s.enqueue(p)
+	pr := future.New[struct{}]()
+	s.wwait = append(s.wwait, pendingWrite{end: s.accepted, p: pr})
+	if !s.blocked && s.queued > s.cfg.high {
+		s.blocked = true
+	}
+	err := s.armLocked()
+	var done []func()
+	if err != nil {
+		done = s.failLocked(opError("write", s.addr, err), nil)
+	}
+	s.mu.Unlock()
+	run(done)
+	return pr.Future()
+}
+
+// WriteString is Write for a string.
+func (s *Socket) WriteString(str string) *future.Future[struct{}] {
+	return s.Write([]byte(str))
+}
+
+// writeNow writes p without blocking; EAGAIN writes nothing.
+func (s *Socket) writeNow(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Write(s.fd, p)
+		switch err {
+		case nil:
+			s.addWritten(n)
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, err
+		}
+	}
+}
+
+func (s *Socket) addWritten(n int) {
+	s.bytesWritten.Add(int64(n))
+	statBytesWritten.Add(int64(n))
+	stats.BytesWritten.Add(int64(n))
+	s.accepted += uint64(n)
+	s.flushed += uint64(n)
+}
+
+const chunkSize = 64 << 10
+
+func (s *Socket) enqueue(p []byte) {
+	s.accepted += uint64(len(p))
+	s.queued += len(p)
+	if k := len(s.out); k > 0 {
+		last := s.out[k-1]
+		if room := cap(last) - len(last); room > 0 {
+			m := min(room, len(p))
+			s.out[k-1] = append(last, p[:m]...)
+			p = p[m:]
+		}
+	}
+	if len(p) > 0 {
+		b := make([]byte, len(p), max(len(p), chunkSize))
+		copy(b, p)
+		s.out = append(s.out, b)
+	}
+}
+
+// armLocked asks the poller to tell when the socket is writable again.
+func (s *Socket) armLocked() error {
+	if s.armed {
+		return nil
+	}
+	if s.watch == nil {
+		w, err := s.cfg.rt.NewWriteWatch(s.onWritable)
+		if err != nil {
+			return err
+		}
+		s.watch = w
+	}
+	if err := s.watch.Arm(s.fd); err != nil {
+		return err
+	}
+	s.armed = true
+	return nil
+}
+
+// onWritable runs on the poller goroutine: hop to the loop.
+func (s *Socket) onWritable() { s.exec.Execute(s.flush) }
+
+// flush writes queued output; it runs on the loop.
+func (s *Socket) flush() {
+	s.mu.Lock()
+	s.armed = false
+	if s.state == stClosed || s.queued == 0 {
+		s.mu.Unlock()
+		return
+	}
+	done := s.flushLocked(nil)
+	s.mu.Unlock()
+	run(done)
+}
+
+const iovMax = 1024
+
+func (s *Socket) flushLocked(done []func()) []func() {
+	progressed := false
+	for s.queued > 0 {
+		iov := s.out
+		if len(iov) > iovMax {
+			iov = iov[:iovMax]
+		}
+		n, err := unix.Writev(s.fd, iov)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			return s.failLocked(opError("write", s.addr, err), done)
+		}
+		progressed = true
+		s.bytesWritten.Add(int64(n))
+		statBytesWritten.Add(int64(n))
+		stats.BytesWritten.Add(int64(n))
+		s.flushed += uint64(n)
+		s.queued -= n
+		for n > 0 {
+			if n >= len(s.out[0]) {
+				n -= len(s.out[0])
+				s.out[0] = nil
+				s.out = s.out[1:]
+			} else {
+				s.out[0] = s.out[0][n:]
+				n = 0
+			}
+		}
+	}
+	if progressed {
+		s.lastProgress = now()
+		k := 0
+		for k < len(s.wwait) && s.wwait[k].end <= s.flushed {
+			p := s.wwait[k].p
+			done = append(done, func() { p.Resolve(struct{}{}) })
+			k++
+		}
+		s.wwait = s.wwait[k:]
+		if len(s.wwait) == 0 {
+			s.wwait = nil
+		}
+	}
+	if s.blocked && s.queued <= s.cfg.low {
+		s.blocked = false
+		for _, p := range s.writable {
+			done = append(done, func() { p.Resolve(struct{}{}) })
+		}
+		s.writable = nil
+	}
+	if s.queued > 0 {
+		if err := s.armLocked(); err != nil {
+			return s.failLocked(opError("write", s.addr, err), done)
+		}
+		return done
+	}
+	s.out = nil
+	return s.drainedLocked(done)
+}
+
+// drainedLocked runs the steps that wait for an empty queue.
+func (s *Socket) drainedLocked(done []func()) []func() {
+	if s.shutAfter {
+		s.shutAfter = false
+		err := unix.Shutdown(s.fd, unix.SHUT_WR)
+		if p := s.shutP; p != nil {
+			if err != nil && !errors.Is(err, unix.ENOTCONN) {
+				e := opError("close", s.addr, err)
+				done = append(done, func() { p.Reject(e) })
+			} else {
+				done = append(done, func() { p.Resolve(struct{}{}) })
+			}
+		}
+	}
+	if s.state == stClosing || (s.dup && (s.wrShut || !s.cfg.halfOpen)) {
+		done = s.closeNowLocked(done)
+	}
+	return done
+}
+
+// closeNowLocked closes the descriptor now: through gnet while gnet owns
+// it, else (a dup after the peer's FIN) directly.
+func (s *Socket) closeNowLocked(done []func()) []func() {
+	if s.c != nil {
+		s.userClose = true
+		c := s.c
+		done = append(done, func() { _ = c.Close() })
+		return done
+	}
+	// Only our dup is left: finish on the loop, where OnClose must run.
+	return append(done, func() {
+		s.exec.Execute(func() {
+			s.mu.Lock()
+			d := s.finalizeLocked(nil, nil)
+			s.mu.Unlock()
+			run(d)
+		})
+	})
+}
+
+// Writable returns a future that resolves once queued output is at or
+// below the low watermark: at once unless a write pushed it above the high
+// watermark. It rejects if the socket closes first.
+func (s *Socket) Writable() *future.Future[struct{}] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stClosed {
+		return future.Rejected[struct{}](opError("write", s.addr, s.closedErrLocked()))
+	}
+	if !s.blocked {
+		return writeDone
+	}
+	p := future.New[struct{}]()
+	s.writable = append(s.writable, p)
+	return p.Future()
+}
+
+// Buffered returns the number of bytes queued for output.
+func (s *Socket) Buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queued
+}
+
+// CloseWrite half-closes the socket: queued output is sent, then the write
+// side shuts down (the peer reads EOF) while reads go on. The future
+// resolves when the shutdown happened. Later writes fail with ErrClosed.
+func (s *Socket) CloseWrite() *future.Future[struct{}] {
+	s.mu.Lock()
+	if s.state != stOpen || s.wrShut {
+		err := s.closedErrLocked()
+		s.mu.Unlock()
+		if err == nil {
+			return writeDone
+		}
+		return future.Rejected[struct{}](opError("close", s.addr, err))
+	}
+	s.wrShut = true
+	s.shutAfter = true
+	s.shutP = future.New[struct{}]()
+	f := s.shutP.Future()
+	var done []func()
+	if s.queued == 0 {
+		done = s.drainedLocked(nil)
+	}
+	s.mu.Unlock()
+	run(done)
+	return f
+}
+
+// Close closes the socket gracefully: no more writes are accepted, queued
+// output is handed to the kernel, then the socket closes. The future
+// resolves after that, or rejects with the error that ended the socket
+// first.
+func (s *Socket) Close() *future.Future[struct{}] {
+	s.mu.Lock()
+	if s.closeP == nil {
+		s.closeP = future.New[struct{}]()
+	}
+	f := s.closeP.Future()
+	if s.state != stOpen {
+		s.mu.Unlock()
+		return f
+	}
+	s.state = stClosing
+	s.wrShut = true
+	var done []func()
+	if s.queued == 0 {
+		done = s.closeNowLocked(nil)
+	}
+	s.mu.Unlock()
+	run(done)
+	return f
+}
+
+// Abort closes the socket at once, dropping queued output. Pending
+// futures reject with ErrClosed.
+func (s *Socket) Abort() {
+	s.fail(opError("close", s.addr, ErrClosed))
+}
+
+// closedErrLocked is the error for an operation on a closing or closed
+// socket.
+func (s *Socket) closedErrLocked() error {
+	if s.finalErr != nil {
+		return s.finalErr
+	}
+	if s.closeErr != nil {
+		return s.closeErr
+	}
+	return ErrClosed
+}
+
+// ---------------------------------------------------------------- failing and closing
+
+// fail closes the socket with err from any goroutine.
+func (s *Socket) fail(err error) {
+	s.mu.Lock()
+	done := s.failLocked(err, nil)
+	s.mu.Unlock()
+	run(done)
+}
+
+// failLocked records err, rejects everything pending and closes.
+func (s *Socket) failLocked(err error, done []func()) []func() {
+	if s.state == stClosed || s.closeErr != nil {
+		return done
+	}
+	s.closeErr = err
+	s.state = stClosing
+	s.wrShut = true
+	s.out, s.queued = nil, 0
+	done = s.rejectPendingLocked(err, done)
+	if s.c != nil {
+		c := s.c
+		return append(done, func() { _ = c.Close() })
+	}
+	// Only our dup is left: finish on the loop, where OnClose must run.
+	return append(done, func() {
+		s.exec.Execute(func() {
+			s.mu.Lock()
+			d := s.finalizeLocked(err, nil)
+			s.mu.Unlock()
+			run(d)
+		})
+	})
+}
+
+// rejectPendingLocked rejects writes, reads, Writable and CloseWrite.
+func (s *Socket) rejectPendingLocked(err error, done []func()) []func() {
+	for _, w := range s.wwait {
+		p := w.p
+		done = append(done, func() { p.Reject(err) })
+	}
+	s.wwait = nil
+	for _, p := range s.writable {
+		done = append(done, func() { p.Reject(err) })
+	}
+	s.writable = nil
+	s.blocked = false
+	if p := s.shutP; p != nil && s.shutAfter {
+		s.shutAfter = false
+		done = append(done, func() { p.Reject(err) })
+	}
+	for _, r := range s.reads {
+		p := r.p
+		done = append(done, func() { p.Reject(err) })
+	}
+	s.reads = nil
+	return done
+}
+
+// onClose runs on the loop when gnet closed (or is closing) the conn.
+func (s *Socket) onClose(c gnet.Conn, err error) {
+	s.mu.Lock()
+	s.c = nil
+	if s.watch != nil {
+		s.watch.Detach() // gnet closes this descriptor right after us
+		s.armed = false
+	}
+	var reason error
+	switch {
+	case s.closeErr != nil:
+		reason = s.closeErr
+	case err == nil && s.userClose:
+		reason = nil
+	case err == nil:
+		reason = opError("close", s.addr, ErrClosed) // engine or server shut down
+	case errors.Is(err, io.EOF):
+		reason = io.EOF
+	default:
+		reason = opError("read", s.addr, err)
+	}
+	if reason == io.EOF && s.state != stClosed && s.closeErr == nil &&
+		(s.queued > 0 || (s.cfg.halfOpen && !s.wrShut)) {
+		if fd, derr := c.Dup(); derr == nil {
+			s.fd, s.dup, s.rdEOF = fd, true, true
+			if !s.cfg.halfOpen {
+				s.wrShut = true // finish what is queued, then close
+			}
+			s.removeHook = s.cfg.rt.OnStop(func() {
+				s.fail(opError("close", s.addr, ErrClosed))
+			})
+			done := s.eofReadsLocked(nil)
+			if s.queued > 0 {
+				if aerr := s.armLocked(); aerr != nil {
+					done = s.failLocked(opError("write", s.addr, aerr), done)
+				}
+			}
+			callEOF := s.h.OnEOF != nil && s.cfg.halfOpen && !s.wrShut
+			s.mu.Unlock()
+			run(done)
+			if callEOF {
+				fn := s.h.OnEOF
+				s.callUser(func() { fn(s) })
+			}
+			return
+		}
+	}
+	if reason == io.EOF {
+		s.rdEOF = true
+		if s.queued > 0 {
+			reason = opError("write", s.addr, ErrReset) // output dropped
+		}
+	}
+	if s.paused && len(s.in) > s.inOff && (reason == nil || reason == io.EOF) {
+		// Hold the close until Resume delivered the buffered bytes.
+		s.held = true
+		s.rdEOF = true
+		s.wrShut = true
+		s.fd = -1
+		s.mu.Unlock()
+		return
+	}
+	done := s.finalizeLocked(reason, nil)
+	s.mu.Unlock()
+	run(done)
+}
+
+// finalizeLocked makes the socket closed: everything pending settles and
+// OnClose runs (appended to done, which the caller runs on the loop).
+func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
+	if s.state == stClosed {
+		return done
+	}
+	s.state = stClosed
+	if s.watch != nil {
+		s.watch.Release()
+		s.watch = nil
+		s.armed = false
+	}
+	if s.dup && s.fd >= 0 {
+		_ = unix.Close(s.fd)
+	}
+	s.fd = -1
+	if s.removeHook != nil {
+		s.removeHook()
+		s.removeHook = nil
+	}
+	if s.toTimer != nil {
+		s.toTimer.Stop()
+	}
+	if s.pauseT != nil {
+		s.pauseT.Stop()
+	}
+	userErr := reason
+	if reason == io.EOF {
+		userErr = nil
+	}
+	s.finalErr = userErr
+	pendErr := reason
+	if pendErr == nil {
+		pendErr = opError("close", s.addr, ErrClosed)
+	}
+	if reason == io.EOF || reason == nil {
+		done = s.eofReadsLocked(done)
+	}
+	done = s.rejectPendingLocked(pendErr, done)
+	if p := s.closeP; p != nil {
+		if userErr == nil {
+			done = append(done, func() { p.Resolve(struct{}{}) })
+		} else {
+			done = append(done, func() { p.Reject(userErr) })
+		}
+	}
+	s.closed.Store(true)
+	if s.srv != nil {
+		statIn.Add(-1)
+	} else {
+		statOut.Add(-1)
+	}
+	return append(done, func() {
+		if logx.Debug() {
+			s.log("close", userErr)
+		}
+		if s.srv != nil {
+			s.srv.remove(s)
+		}
+		if fn := s.h.OnClose; fn != nil {
+			s.callUser(func() { fn(s, userErr) })
+		}
+	})
+}
+
+// ---------------------------------------------------------------- reading
+
+// onTraffic runs on the loop with new bytes.
+func (s *Socket) onTraffic(c gnet.Conn) gnet.Action {
+	buf, _ := c.Next(-1)
+	n := len(buf)
+	if n == 0 {
+		return gnet.None
+	}
+	s.bytesRead.Add(int64(n))
+	statBytesRead.Add(int64(n))
+	stats.BytesRead.Add(int64(n))
+	s.mu.Lock()
+	if s.readTO > 0 || s.idleTO > 0 {
+		s.lastRead = now()
+	}
+	if s.state == stClosed || s.closeErr != nil {
+		s.mu.Unlock()
+		return gnet.None
+	}
+	if fn := s.h.OnData; fn != nil && !s.paused && len(s.reads) == 0 && s.inOff == len(s.in) {
+		s.mu.Unlock()
+		data := make([]byte, n)
+		copy(data, buf)
+		s.callUser(func() { fn(s, data) })
+		return gnet.None
+	}
+	s.in = append(s.in, buf...)
+	var done []func()
+	if s.paused || (len(s.reads) == 0 && s.h.OnData == nil) {
+		if len(s.in)-s.inOff > s.cfg.maxBuffered {
+			done = s.failLocked(opError("read", s.addr, ErrBufferFull), nil)
+		}
+		s.mu.Unlock()
+		run(done)
+		return gnet.None
+	}
+	done = s.serveReadsLocked(nil)
+	s.mu.Unlock()
+	run(done)
+	s.pushRest()
+	return gnet.None
+}
+
+// pushRest hands buffered bytes no read wants to OnData. Loop only.
+func (s *Socket) pushRest() {
+	fn := s.h.OnData
+	if fn == nil {
+		return
+	}
+	for {
+		s.mu.Lock()
+		if s.paused || len(s.reads) > 0 || s.inOff == len(s.in) || s.state == stClosed {
+			s.mu.Unlock()
+			return
+		}
+		data := append([]byte(nil), s.in[s.inOff:]...)
+		s.in, s.inOff = s.in[:0], 0
+		s.mu.Unlock()
+		s.callUser(func() { fn(s, data) })
+	}
+}
+
+// serveReadsLocked completes pending reads from the buffer, in order.
+func (s *Socket) serveReadsLocked(done []func()) []func() {
+	for len(s.reads) > 0 && !s.paused {
+		r := &s.reads[0]
+		data, ok, err := s.take(r)
+		if !ok {
+			break
+		}
+		p := r.p
+		s.reads[0] = readOp{}
+		s.reads = s.reads[1:]
+		if err != nil {
+			done = append(done, func() { p.Reject(err) })
+		} else {
+			done = append(done, func() { p.Resolve(data) })
+		}
+	}
+	if len(s.reads) == 0 {
+		s.reads = nil
+	}
+	return done
+}
+
+// take cuts what r asks for from the buffer, if it is there.
+func (s *Socket) take(r *readOp) ([]byte, bool, error) {
+	avail := s.in[s.inOff:]
+	var n, cut int
+	switch r.kind {
+	case readN:
+		if len(avail) < r.n {
+			if len(avail) > s.cfg.maxBuffered {
+				return nil, true, opError("read", s.addr, ErrBufferFull)
+			}
+			return nil, false, nil
+		}
+		n, cut = r.n, r.n
+	case readLine:
+		i := bytes.IndexByte(avail, '\n')
+		if i < 0 {
+			if len(avail) > s.cfg.maxBuffered {
+				return nil, true, opError("read", s.addr, ErrBufferFull)
+			}
+			return nil, false, nil
+		}
+		cut, n = i+1, i
+		if n > 0 && avail[n-1] == '\r' {
+			n--
+		}
+	case readUntil:
+		i := bytes.Index(avail, r.delim)
+		if i < 0 {
+			if len(avail) > s.cfg.maxBuffered {
+				return nil, true, opError("read", s.addr, ErrBufferFull)
+			}
+			return nil, false, nil
+		}
+		n = i + len(r.delim)
+		cut = n
+	}
+	data := make([]byte, n)
+	copy(data, avail[:n])
+	s.inOff += cut
+	if s.inOff == len(s.in) {
+		s.in, s.inOff = s.in[:0], 0
+	} else if s.inOff > 64<<10 && s.inOff > len(s.in)/2 {
+		m := copy(s.in, s.in[s.inOff:])
+		s.in, s.inOff = s.in[:m], 0
+	}
+	return data, true, nil
+}
+
+// eofReadsLocked serves what it can and rejects the rest with io.EOF (or
+// io.ErrUnexpectedEOF when some bytes were left).
+func (s *Socket) eofReadsLocked(done []func()) []func() {
+	if s.paused {
+		return done
+	}
+	done = s.serveReadsLocked(done)
+	for _, r := range s.reads {
+		p := r.p
+		err := io.EOF
+		if s.inOff < len(s.in) {
+			err = io.ErrUnexpectedEOF
+		}
+		done = append(done, func() { p.Reject(err) })
+	}
+	s.reads = nil
+	return done
+}
+
+func (s *Socket) read(r readOp) *future.Future[[]byte] {
+	r.p = future.New[[]byte]()
+	f := r.p.Future()
+	s.mu.Lock()
+	var done []func()
+	switch {
+	case s.closeErr != nil || s.finalErr != nil:
+		err := s.closedErrLocked()
+		s.mu.Unlock()
+		r.p.Reject(err)
+		return f
+	case s.state == stClosed || s.rdEOF && !s.held:
+		// Past a clean end: only buffered bytes can still serve it.
+		s.reads = append(s.reads, r)
+		done = s.eofReadsLocked(nil)
+	default:
+		s.reads = append(s.reads, r)
+		if len(s.reads) == 1 {
+			done = s.serveReadsLocked(nil)
+		}
+	}
+	s.mu.Unlock()
+	run(done)
+	return f
+}
+
+// ReadN returns a future of the next n bytes. Reads are served in the
+// order they were asked for, before OnData sees the bytes. At EOF it
+// rejects with io.EOF (io.ErrUnexpectedEOF if fewer than n bytes came).
+func (s *Socket) ReadN(n int) *future.Future[[]byte] {
+	if n < 0 {
+		return future.Rejected[[]byte](errors.New("tcp: ReadN with a negative count"))
+	}
+	return s.read(readOp{kind: readN, n: n})
+}
+
+// ReadLine returns a future of the next line, without its "\n" or
+// "\r\n". A line longer than the buffer bound fails with ErrBufferFull.
+func (s *Socket) ReadLine() *future.Future[[]byte] {
+	return s.read(readOp{kind: readLine})
+}
+
+// ReadUntil returns a future of the bytes up to and including the next
+// delim.
+func (s *Socket) ReadUntil(delim []byte) *future.Future[[]byte] {
+	if len(delim) == 0 {
+		return future.Rejected[[]byte](errors.New("tcp: ReadUntil with an empty delimiter"))
+	}
+	return s.read(readOp{kind: readUntil, delim: append([]byte(nil), delim...)})
+}
+
+// ---------------------------------------------------------------- pause
+
+// Pause stops delivering received bytes (to OnData and to read futures)
+// until Resume. gnet keeps reading, so the socket buffers what arrives, up
+// to WithMaxBuffered; past that it closes with ErrBufferFull.
+func (s *Socket) Pause() { s.PauseFor(0) }
+
+// PauseFor pauses like Pause and, when d > 0, resumes by itself after d.
+func (s *Socket) PauseFor(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stClosed {
+		return
+	}
+	s.paused = true
+	if s.pauseT != nil {
+		s.pauseT.Stop()
+		s.pauseT = nil
+	}
+	if d > 0 {
+		s.pauseT = time.AfterFunc(d, s.Resume)
+	}
+}
+
+// Paused reports whether delivery is paused.
+func (s *Socket) Paused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+// Resume delivers what was buffered while paused, in order, on the
+// socket's loop, and goes on delivering.
+func (s *Socket) Resume() {
+	s.mu.Lock()
+	if !s.paused {
+		s.mu.Unlock()
+		return
+	}
+	s.paused = false
+	if s.pauseT != nil {
+		s.pauseT.Stop()
+		s.pauseT = nil
+	}
+	exec := s.exec
+	s.mu.Unlock()
+	exec.Execute(s.deliverBuffered)
+}
+
+func (s *Socket) deliverBuffered() {
+	s.mu.Lock()
+	var done []func()
+	if s.rdEOF || s.state == stClosed {
+		done = s.eofReadsLocked(nil)
+	} else {
+		done = s.serveReadsLocked(nil)
+	}
+	s.mu.Unlock()
+	run(done)
+	s.pushRest()
+	s.mu.Lock()
+	if s.held && !s.paused {
+		s.held = false
+		done = s.finalizeLocked(io.EOF, nil)
+	} else {
+		done = nil
+	}
+	s.mu.Unlock()
+	run(done)
+}
+
+// ---------------------------------------------------------------- timeouts
+
+// SetReadTimeout closes the socket with ErrTimeout when nothing is
+// received for d (0 disables). The clock restarts now.
+func (s *Socket) SetReadTimeout(d time.Duration) { s.setTimeout(&s.readTO, d) }
+
+// SetWriteTimeout closes the socket with ErrTimeout when queued output
+// makes no progress for d (0 disables).
+func (s *Socket) SetWriteTimeout(d time.Duration) { s.setTimeout(&s.writeTO, d) }
+
+// SetIdleTimeout closes the socket with ErrTimeout when neither reads nor
+// writes happen for d (0 disables).
+func (s *Socket) SetIdleTimeout(d time.Duration) { s.setTimeout(&s.idleTO, d) }
+
+func (s *Socket) setTimeout(field *time.Duration, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stClosed {
+		return
+	}
+	*field = d
+	t := now()
+	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
+	s.armTimeoutsLocked()
+}
+
+// armTimeoutsLocked (re)arms the one timer for the nearest deadline.
+func (s *Socket) armTimeoutsLocked() {
+	next := s.nextDeadlineLocked()
+	if next < 0 {
+		if s.toTimer != nil {
+			s.toTimer.Stop()
+		}
+		return
+	}
+	d := time.Duration(next - now())
+	if d < 0 {
+		d = 0
+	}
+	if s.toTimer == nil {
+		s.toTimer = time.AfterFunc(d, s.onTimer)
+	} else {
+		s.toTimer.Reset(d)
+	}
+}
+
+func (s *Socket) nextDeadlineLocked() int64 {
+	next := int64(-1)
+	pick := func(t int64) {
+		if next < 0 || t < next {
+			next = t
+		}
+	}
+	if s.readTO > 0 {
+		pick(s.lastRead + int64(s.readTO))
+	}
+	if s.idleTO > 0 {
+		pick(max(s.lastRead, s.lastWrite) + int64(s.idleTO))
+	}
+	if s.writeTO > 0 && s.queued > 0 {
+		pick(s.lastProgress + int64(s.writeTO))
+	} else if s.writeTO > 0 {
+		pick(now() + int64(s.writeTO)) // look again later
+	}
+	return next
+}
+
+// onTimer runs on the timer goroutine: check on the loop.
+func (s *Socket) onTimer() {
+	if s.exec != nil {
+		s.exec.Execute(s.checkTimeouts)
+	}
+}
+
+func (s *Socket) checkTimeouts() {
+	s.mu.Lock()
+	if s.state == stClosed || s.closeErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	t := now()
+	var which string
+	switch {
+	case s.readTO > 0 && t-s.lastRead >= int64(s.readTO):
+		which = "read"
+	case s.idleTO > 0 && t-max(s.lastRead, s.lastWrite) >= int64(s.idleTO):
+		which = "idle"
+	case s.writeTO > 0 && s.queued > 0 && t-s.lastProgress >= int64(s.writeTO):
+		which = "write"
+	}
+	if which == "" {
+		s.armTimeoutsLocked()
+		s.mu.Unlock()
+		return
+	}
+	op := "read"
+	if which == "write" {
+		op = "write"
+	}
+	done := s.failLocked(&OpError{Op: op, Addr: s.addr, Err: &timeoutKind{which: which}}, nil)
+	s.mu.Unlock()
+	run(done)
+}
+
+// timeoutKind says which timeout expired; it matches ErrTimeout.
+type timeoutKind struct{ which string }
+
+func (e *timeoutKind) Error() string { return "tcp: " + e.which + " timeout" }
+func (e *timeoutKind) Is(target error) bool {
+	return target == ErrTimeout || errors.Is(ErrTimeout, target)
+}
+func (e *timeoutKind) Timeout() bool { return true }
