@@ -1,0 +1,368 @@
+package dns
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loopmark"
+)
+
+// Family selects the address family of a lookup.
+type Family uint8
+
+// Address families.
+const (
+	// FamilyAny asks for IPv6 and IPv4 addresses (AAAA and A queries in
+	// parallel). It is the default.
+	FamilyAny Family = iota
+	// FamilyV4 asks for IPv4 addresses only (A).
+	FamilyV4
+	// FamilyV6 asks for IPv6 addresses only (AAAA).
+	FamilyV6
+)
+
+// String returns "any", "v4" or "v6".
+func (f Family) String() string {
+	switch f {
+	case FamilyV4:
+		return "v4"
+	case FamilyV6:
+		return "v6"
+	}
+	return "any"
+}
+
+func (f Family) matches(a netip.Addr) bool {
+	switch f {
+	case FamilyV4:
+		return a.Is4() || a.Is4In6()
+	case FamilyV6:
+		return a.Is6() && !a.Is4In6()
+	}
+	return true
+}
+
+var (
+	qtypesAny = []dnsmessage.Type{dnsmessage.TypeAAAA, dnsmessage.TypeA}
+	qtypesV4  = []dnsmessage.Type{dnsmessage.TypeA}
+	qtypesV6  = []dnsmessage.Type{dnsmessage.TypeAAAA}
+)
+
+func (f Family) qtypes() []dnsmessage.Type {
+	switch f {
+	case FamilyV4:
+		return qtypesV4
+	case FamilyV6:
+		return qtypesV6
+	}
+	return qtypesAny
+}
+
+// Option configures one Lookup or LookupAddr call.
+type Option func(*lookupOptions)
+
+type lookupOptions struct {
+	family   Family
+	server   netip.AddrPort
+	resolver *Resolver
+}
+
+// WithFamily restricts a lookup to one address family (default FamilyAny).
+func WithFamily(f Family) Option { return func(o *lookupOptions) { o.family = f } }
+
+// WithServer sends the lookup's queries to server only, instead of the
+// resolver's configured servers. Such a lookup asks the server every time:
+// it skips the hosts file and the cache, and its answers are not cached. The
+// resolver's timeout and attempts still apply.
+func WithServer(server netip.AddrPort) Option {
+	return func(o *lookupOptions) { o.server = server }
+}
+
+// WithResolver makes the package-level Lookup and LookupAddr use r instead
+// of Default. The methods of a Resolver ignore it.
+func WithResolver(r *Resolver) Option { return func(o *lookupOptions) { o.resolver = r } }
+
+// Lookup resolves host to its IP addresses with the Default resolver (or the
+// one given by WithResolver). See Resolver.Lookup.
+func Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
+	var o lookupOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	r := o.resolver
+	if r == nil {
+		r = Default()
+	}
+	return r.lookupIP(ctx, host, &o)
+}
+
+// LookupAddr returns the host names of ip (a reverse, PTR lookup) with the
+// Default resolver (or the one given by WithResolver). See
+// Resolver.LookupAddr.
+func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
+	var o lookupOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	r := o.resolver
+	if r == nil {
+		r = Default()
+	}
+	return r.lookupAddr(ctx, ip, &o)
+}
+
+// Lookup resolves host to its IP addresses.
+//
+// An IP literal resolves at once, without a query. Otherwise the hosts file
+// is consulted first, then the cache, then the name servers, with the search
+// list applied as resolv.conf's ndots says. For FamilyAny the A and AAAA
+// queries run in parallel and IPv6 addresses come first in the result, then
+// IPv4, each in the order the server gave. Identical lookups in flight at the
+// same time share one query.
+//
+// The future rejects with a *net.DNSError (see the package's error
+// convention: errors.Is(err, ErrNotFound), errors.Is(err, future.ErrTimeout)),
+// or with context.Cause(ctx) when ctx ends first; ending ctx also stops the
+// queries when no other lookup waits for them. When Lookup is called on an
+// event loop, the future settles on that loop.
+func (r *Resolver) Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
+	var o lookupOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return r.lookupIP(ctx, host, &o)
+}
+
+// LookupAddr returns the names of ip from the hosts file or a PTR query.
+// Names are absolute: they end with a dot, as net.LookupAddr's do. Errors
+// follow Lookup.
+func (r *Resolver) LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
+	var o lookupOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return r.lookupAddr(ctx, ip, &o)
+}
+
+func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) *future.Future[[]netip.Addr] {
+	if ctx != nil && ctx.Err() != nil {
+		return future.Rejected[[]netip.Addr](context.Cause(ctx))
+	}
+	if ip, ok := parseIPLiteral(host); ok {
+		if !o.family.matches(ip) {
+			return future.Rejected[[]netip.Addr](errNotFound(host, ""))
+		}
+		return future.Resolved([]netip.Addr{ip})
+	}
+	name, abs, ok := normalize(host)
+	if !ok {
+		return future.Rejected[[]netip.Addr](errInvalidName(host))
+	}
+	r.maybeReload()
+	conf := r.conf.Load()
+	if !o.server.IsValid() {
+		if addrs := r.hosts.Load().lookup(name, o.family); len(addrs) > 0 {
+			return future.Resolved(addrs)
+		}
+		if first, ok := firstCandidate(name, abs, conf.Search, conf.Ndots); ok {
+			if addrs, ok := r.cachedAddrs(first, o.family); ok {
+				return future.Resolved(addrs)
+			}
+		}
+	}
+	op := &lookupOp{
+		r:      r,
+		host:   host,
+		fam:    o.family,
+		server: o.server,
+		cands:  candidates(name, abs, conf.Search, conf.Ndots),
+		p:      future.New[[]netip.Addr](),
+	}
+	op.p.OnCancel(op.cancel)
+	op.step()
+	return deliver(ctx, op.p.Future())
+}
+
+// deliver binds f to ctx and, when the caller runs on an event loop, moves
+// its completion onto that loop.
+func deliver[T any](ctx context.Context, f *future.Future[T]) *future.Future[T] {
+	f = future.WithContext(ctx, f)
+	if loopmark.Active() {
+		if ex, ok := loopmark.Current(); ok {
+			f = f.Via(ex)
+		}
+	}
+	return f
+}
+
+// cachedAddrs answers from the cache alone when it holds a positive answer
+// for every type the family needs.
+func (r *Resolver) cachedAddrs(name string, fam Family) ([]netip.Addr, bool) {
+	switch fam {
+	case FamilyV4, FamilyV6:
+		qt := dnsmessage.TypeA
+		if fam == FamilyV6 {
+			qt = dnsmessage.TypeAAAA
+		}
+		e, ok := r.cache.get(cacheKey{name: name, qtype: qt})
+		if !ok || len(e.addrs) == 0 {
+			return nil, false
+		}
+		return append([]netip.Addr(nil), e.addrs...), true
+	}
+	e6, ok6 := r.cache.get(cacheKey{name: name, qtype: dnsmessage.TypeAAAA})
+	if !ok6 {
+		return nil, false
+	}
+	e4, ok4 := r.cache.get(cacheKey{name: name, qtype: dnsmessage.TypeA})
+	if !ok4 || len(e6.addrs)+len(e4.addrs) == 0 {
+		return nil, false
+	}
+	out := make([]netip.Addr, 0, len(e6.addrs)+len(e4.addrs))
+	return append(append(out, e6.addrs...), e4.addrs...), true
+}
+
+// lookupOp walks the search-list candidates of one Lookup.
+type lookupOp struct {
+	r        *Resolver
+	host     string
+	fam      Family
+	server   netip.AddrPort
+	cands    []string
+	i        int
+	p        *future.Promise[[]netip.Addr]
+	firstErr error
+
+	mu       sync.Mutex
+	cur      []*future.Future[*cacheEntry]
+	canceled bool
+}
+
+func (op *lookupOp) cancel(cause error) {
+	op.mu.Lock()
+	op.canceled = true
+	cur := op.cur
+	op.cur = nil
+	op.mu.Unlock()
+	for _, f := range cur {
+		f.Cancel(cause)
+	}
+}
+
+// step resolves the next candidate name.
+func (op *lookupOp) step() {
+	if op.i >= len(op.cands) {
+		err := op.firstErr
+		if err == nil {
+			err = errNotFound(op.host, "")
+		}
+		op.p.Reject(withName(err, op.host))
+		return
+	}
+	name := op.cands[op.i]
+	op.i++
+	qts := op.fam.qtypes()
+	fs := make([]*future.Future[*cacheEntry], len(qts))
+	for i, qt := range qts {
+		fs[i] = op.r.resolve(name, qt, op.server)
+	}
+	op.mu.Lock()
+	if op.canceled {
+		op.mu.Unlock()
+		for _, f := range fs {
+			f.Cancel(nil)
+			f.OnComplete(func(*cacheEntry, error) {})
+		}
+		return
+	}
+	op.cur = fs
+	op.mu.Unlock()
+
+	results := make([]future.Result[*cacheEntry], len(fs))
+	var left atomic.Int32
+	left.Store(int32(len(fs)))
+	for i, f := range fs {
+		f.OnComplete(func(e *cacheEntry, err error) {
+			results[i] = future.Result[*cacheEntry]{Value: e, Err: err}
+			if left.Add(-1) == 0 {
+				op.candidateDone(results)
+			}
+		})
+	}
+}
+
+// candidateDone combines the answers for one candidate: any address wins;
+// otherwise the next candidate is tried, remembering the first error that
+// was not a negative answer.
+func (op *lookupOp) candidateDone(results []future.Result[*cacheEntry]) {
+	op.mu.Lock()
+	op.cur = nil
+	canceled := op.canceled
+	op.mu.Unlock()
+	if canceled {
+		return
+	}
+	n := 0
+	for _, res := range results {
+		if res.Err == nil {
+			n += len(res.Value.addrs)
+		}
+	}
+	if n > 0 {
+		out := make([]netip.Addr, 0, n)
+		for _, res := range results {
+			if res.Err == nil {
+				out = append(out, res.Value.addrs...)
+			}
+		}
+		op.p.Resolve(out)
+		return
+	}
+	for _, res := range results {
+		if res.Err != nil && op.firstErr == nil {
+			op.firstErr = res.Err
+		}
+	}
+	op.step()
+}
+
+func (r *Resolver) lookupAddr(ctx context.Context, ip netip.Addr, o *lookupOptions) *future.Future[[]string] {
+	if ctx != nil && ctx.Err() != nil {
+		return future.Rejected[[]string](context.Cause(ctx))
+	}
+	if !ip.IsValid() {
+		return future.Rejected[[]string](errInvalidName(ip.String()))
+	}
+	r.maybeReload()
+	if !o.server.IsValid() {
+		if names := r.hosts.Load().lookupAddr(ip); len(names) > 0 {
+			for i, n := range names {
+				names[i] = n + "."
+			}
+			return future.Resolved(names)
+		}
+	}
+	host := ip.String()
+	f := future.Then(r.resolve(reverseName(ip), dnsmessage.TypePTR, o.server), func(e *cacheEntry) ([]string, error) {
+		if len(e.names) == 0 {
+			return nil, errNotFound(host, "")
+		}
+		out := make([]string, len(e.names))
+		for i, n := range e.names {
+			out[i] = n + "."
+		}
+		return out, nil
+	})
+	f = future.Handle(f, func(v []string, err error) ([]string, error) {
+		if err != nil {
+			return nil, withName(err, host)
+		}
+		return v, nil
+	})
+	return deliver(ctx, f)
+}

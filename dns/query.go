@@ -1,0 +1,310 @@
+package dns
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/goasync/goasync/future"
+)
+
+// transport sends one query to one server and waits for the reply.
+//
+// exchange sends query (already framed for TCP when tcp is set) to server and
+// hands every message that arrives to check. A message for which check
+// returns errIgnore is dropped and the exchange keeps waiting (over UDP; over
+// TCP the stream is useless after it and the exchange fails); any other
+// outcome of check settles the returned future. The exchange fails with a
+// timeout error when nothing acceptable arrived within timeout, and with a
+// network error when the socket fails. Cancelling the returned future stops
+// the exchange and releases its socket.
+type transport interface {
+	exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply]
+}
+
+// newID returns a random 16-bit query id from crypto/rand.
+func newID() uint16 {
+	var b [2]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return binary.BigEndian.Uint16(b[:])
+}
+
+// queryOp asks one question, trying the servers in order (or rotated) for
+// the configured number of rounds, with a TCP retry on truncation.
+type queryOp struct {
+	tr       transport
+	name     string // for errors
+	q        dnsmessage.Question
+	servers  []netip.AddrPort
+	first    int
+	timeout  time.Duration
+	useTCP   bool
+	tries    int // attempts * len(servers)
+	try      int
+	p        *future.Promise[reply]
+	lastErr  error
+	mu       sync.Mutex
+	cur      *future.Future[reply]
+	canceled bool
+}
+
+// query starts the question q for name against servers (the configured ones
+// when override is not valid).
+func (r *Resolver) query(name string, q dnsmessage.Question, override netip.AddrPort) *future.Future[reply] {
+	conf := r.conf.Load()
+	op := &queryOp{
+		tr:      r.tr,
+		name:    name,
+		q:       q,
+		servers: conf.Servers,
+		timeout: conf.Timeout,
+		useTCP:  conf.UseTCP,
+		p:       future.New[reply](),
+	}
+	attempts := conf.Attempts
+	if override.IsValid() {
+		op.servers = []netip.AddrPort{override}
+	} else if conf.Rotate && len(op.servers) > 1 {
+		op.first = int(r.rotor.Add(1)-1) % len(op.servers)
+	}
+	op.tries = attempts * len(op.servers)
+	op.p.OnCancel(op.cancel)
+	op.next()
+	return op.p.Future()
+}
+
+func (op *queryOp) cancel(cause error) {
+	op.mu.Lock()
+	op.canceled = true
+	cur := op.cur
+	op.mu.Unlock()
+	if cur != nil {
+		cur.Cancel(cause)
+	}
+}
+
+// next starts the next try, or fails the query when none is left.
+func (op *queryOp) next() {
+	if op.try >= op.tries {
+		if op.lastErr == nil {
+			op.lastErr = errServerFailure(op.name, "", "no servers")
+		}
+		op.p.Reject(op.lastErr)
+		return
+	}
+	server := op.servers[(op.first+op.try)%len(op.servers)]
+	op.try++
+	op.send(server, op.useTCP)
+}
+
+// send runs one exchange with server.
+func (op *queryOp) send(server netip.AddrPort, tcp bool) {
+	id := newID()
+	msg, err := buildQuery(make([]byte, 0, 64), id, op.q, tcp)
+	if err != nil {
+		op.p.Reject(errServerFailure(op.name, "", err.Error()))
+		return
+	}
+	q := op.q
+	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
+		return checkReply(b, id, q)
+	})
+	op.mu.Lock()
+	if op.canceled {
+		op.mu.Unlock()
+		f.Cancel(nil)
+		f.OnComplete(func(reply, error) {}) // observed: no unhandled-rejection report
+		return
+	}
+	op.cur = f
+	op.mu.Unlock()
+	f.OnComplete(func(rep reply, err error) { op.done(server, tcp, rep, err) })
+}
+
+// done handles the outcome of one exchange.
+func (op *queryOp) done(server netip.AddrPort, tcp bool, rep reply, err error) {
+	op.mu.Lock()
+	op.cur = nil
+	canceled := op.canceled
+	op.mu.Unlock()
+	if canceled {
+		return // the promise was settled by the cancellation
+	}
+	srv := server.String()
+	switch {
+	case err == errMalformed:
+		op.lastErr = errServerFailure(op.name, srv, "malformed reply")
+	case err == errIgnore:
+		op.lastErr = errServerFailure(op.name, srv, "reply does not match the query")
+	case err != nil:
+		if isTimeoutErr(err) {
+			op.lastErr = errTimeout(op.name, srv)
+		} else {
+			op.lastErr = errNet(op.name, srv, err)
+		}
+	case rep.kind == replyTruncated:
+		if !tcp {
+			op.send(server, true) // same server, over TCP; not a new try
+			return
+		}
+		op.lastErr = errServerFailure(op.name, srv, "truncated reply over TCP")
+	case rep.kind == replyServFail:
+		op.lastErr = errServerFailure(op.name, srv, rep.rcode.String())
+	default:
+		op.p.Resolve(rep)
+		return
+	}
+	op.next()
+}
+
+// flightKey identifies identical lookups that share one query.
+type flightKey struct {
+	cacheKey
+	server netip.AddrPort // a per-lookup server; zero for the configured ones
+}
+
+// flight is one query in progress and the callers waiting for it.
+type flight struct {
+	key     flightKey
+	waiters []*future.Promise[*cacheEntry]
+	done    bool
+	mu      sync.Mutex // guards cur and stopped
+	cur     *future.Future[reply]
+	stopped bool
+}
+
+// resolve returns the answer of type qt for name: from the cache, from a
+// query already in flight, or from a new query. It resolves with negative
+// answers too (entry.negative set) and rejects only when no server gave an
+// answer. Cancelling the future leaves the flight; the query stops when no
+// caller waits for it any more.
+func (r *Resolver) resolve(name string, qt dnsmessage.Type, server netip.AddrPort) *future.Future[*cacheEntry] {
+	k := flightKey{cacheKey: cacheKey{name: name, qtype: qt}, server: server}
+	if !server.IsValid() {
+		if e, ok := r.cache.get(k.cacheKey); ok {
+			return future.Resolved(e)
+		}
+	}
+	p := future.New[*cacheEntry]()
+	r.mu.Lock()
+	fl := r.flights[k]
+	start := fl == nil
+	if start {
+		fl = &flight{key: k}
+		r.flights[k] = fl
+	}
+	fl.waiters = append(fl.waiters, p)
+	r.mu.Unlock()
+	p.OnCancel(func(cause error) { r.leave(fl, p, cause) })
+	if start {
+		r.chase(fl, name, 0, ^uint32(0))
+	}
+	return p.Future()
+}
+
+// leave removes a cancelled waiter and stops the flight when it was the last.
+func (r *Resolver) leave(fl *flight, p *future.Promise[*cacheEntry], cause error) {
+	r.mu.Lock()
+	for i, w := range fl.waiters {
+		if w == p {
+			fl.waiters = append(fl.waiters[:i], fl.waiters[i+1:]...)
+			break
+		}
+	}
+	last := len(fl.waiters) == 0 && !fl.done
+	if last {
+		fl.done = true
+		if r.flights[fl.key] == fl {
+			delete(r.flights, fl.key)
+		}
+	}
+	r.mu.Unlock()
+	if !last {
+		return
+	}
+	fl.mu.Lock()
+	fl.stopped = true
+	cur := fl.cur
+	fl.mu.Unlock()
+	if cur != nil {
+		cur.Cancel(cause)
+	}
+}
+
+// chase queries target for the flight and follows CNAME chains across
+// queries: hops counts the CNAMEs followed so far and ttl is the minimum TTL
+// along the chain.
+func (r *Resolver) chase(fl *flight, target string, hops int, ttl uint32) {
+	q, err := question(target, fl.key.qtype)
+	if err != nil {
+		r.land(fl, nil, errServerFailure(fl.key.name, "", "bad CNAME target"))
+		return
+	}
+	f := r.query(fl.key.name, q, fl.key.server)
+	fl.mu.Lock()
+	if fl.stopped {
+		fl.mu.Unlock()
+		f.Cancel(nil)
+		f.OnComplete(func(reply, error) {})
+		return
+	}
+	fl.cur = f
+	fl.mu.Unlock()
+	f.OnComplete(func(rep reply, err error) {
+		fl.mu.Lock()
+		fl.cur = nil
+		stopped := fl.stopped
+		fl.mu.Unlock()
+		if stopped {
+			return
+		}
+		if err != nil {
+			r.land(fl, nil, err)
+			return
+		}
+		hops += rep.hops
+		if rep.hasTTL {
+			ttl = min(ttl, rep.ttl)
+		}
+		if rep.kind == replyFollow {
+			if hops >= maxCNAMEHops || rep.target == target {
+				r.land(fl, nil, errServerFailure(fl.key.name, "", "CNAME chain too long"))
+				return
+			}
+			r.chase(fl, rep.target, hops, ttl)
+			return
+		}
+		e := &cacheEntry{addrs: rep.addrs, names: rep.names}
+		if rep.kind != replyAnswer {
+			e.negative = rep.kind
+		}
+		if !fl.key.server.IsValid() {
+			rep.ttl = ttl
+			r.cache.put(fl.key.cacheKey, &rep)
+		}
+		r.land(fl, e, nil)
+	})
+}
+
+// land settles every waiter of the flight.
+func (r *Resolver) land(fl *flight, e *cacheEntry, err error) {
+	r.mu.Lock()
+	if r.flights[fl.key] == fl {
+		delete(r.flights, fl.key)
+	}
+	fl.done = true
+	ws := fl.waiters
+	fl.waiters = nil
+	r.mu.Unlock()
+	for _, p := range ws {
+		if err != nil {
+			p.Reject(err)
+		} else {
+			p.Resolve(e)
+		}
+	}
+}
