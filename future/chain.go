@@ -38,7 +38,7 @@ func (n *thenNode[T, U]) complete(v T, err error) {
 		out.settle(zero, err, false, nil)
 		return
 	}
-	if out.state.Load() != pending {
+	if out.state() != pending {
 		return // cancelled downstream: skip the work
 	}
 	u, err := call(n.fn, v)
@@ -65,7 +65,7 @@ type catchNode[T any] struct {
 
 func (n *catchNode[T]) complete(v T, err error) {
 	out := &n.p.fut
-	if err == nil || out.state.Load() != pending {
+	if err == nil || out.state() != pending {
 		out.settle(v, err, false, nil)
 		return
 	}
@@ -90,7 +90,7 @@ type catchAsNode[T any, E error] struct {
 func (n *catchAsNode[T, E]) complete(v T, err error) {
 	out := &n.p.fut
 	var target E
-	if err == nil || out.state.Load() != pending || !errors.As(err, &target) {
+	if err == nil || out.state() != pending || !errors.As(err, &target) {
 		out.settle(v, err, false, nil)
 		return
 	}
@@ -113,7 +113,7 @@ type handleNode[T, U any] struct {
 
 func (n *handleNode[T, U]) complete(v T, err error) {
 	out := &n.p.fut
-	if out.state.Load() != pending {
+	if out.state() != pending {
 		return
 	}
 	var u U
@@ -185,7 +185,7 @@ func (n *composeNode[T, U]) complete(v T, err error) {
 		out.settle(zero, err, false, nil)
 		return
 	}
-	if out.state.Load() != pending {
+	if out.state() != pending {
 		return
 	}
 	var inner *Future[U]
@@ -197,11 +197,11 @@ func (n *composeNode[T, U]) complete(v T, err error) {
 		out.settle(zero, errNilFuture, false, nil)
 		return
 	}
-	out.mu.Lock()
-	if out.state.Load() == pending {
+	out.lock()
+	if out.state() == pending {
 		out.src = inner // cancellation now goes to the inner future
 	}
-	out.mu.Unlock()
+	out.unlock()
 	inner.addCont(out)
 }
 

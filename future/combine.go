@@ -240,9 +240,9 @@ type ctxState[T any] struct {
 func (st *ctxState[T]) expire(ctx context.Context) {
 	cause := context.Cause(ctx)
 	out := &st.p.fut
-	out.mu.Lock()
+	out.lock()
 	src := out.src
-	out.mu.Unlock()
+	out.unlock()
 	var zero T
 	if out.settle(zero, cause, false, nil) && src != nil {
 		src.cancelUp(cause)

@@ -3,7 +3,6 @@ package future
 import (
 	"context"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/goasync/goasync/internal/loopmark"
@@ -30,11 +29,41 @@ type Result[T any] struct {
 }
 
 // Future states. A future moves from pending to resolved or rejected once.
+// The state shares one atomic word with a lock bit: taking the lock is one
+// compare-and-swap, and settling publishes the new state and releases the
+// lock with one store. Readers that only need a settled outcome load the
+// word and never take the lock: val and err are written before the store
+// that publishes the state.
 const (
-	pending uint32 = iota
-	resolved
-	rejected
+	pending   uint32 = 0
+	resolved  uint32 = 1
+	rejected  uint32 = 2
+	stateMask uint32 = 3
+	lockedBit uint32 = 4
 )
+
+// state returns the state without taking the lock.
+func (f *Future[T]) state() uint32 { return f.word.Load() & stateMask }
+
+// lock takes the future's lock. Critical sections are a few field
+// updates, so a short spin then yielding beats parking.
+func (f *Future[T]) lock() {
+	for i := 0; ; i++ {
+		w := f.word.Load()
+		if w&lockedBit == 0 && f.word.CompareAndSwap(w, w|lockedBit) {
+			return
+		}
+		if i >= 8 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// unlock releases the lock, keeping the state.
+func (f *Future[T]) unlock() { f.word.Store(f.word.Load() &^ lockedBit) }
+
+// unlockAs releases the lock and publishes state st in the same store.
+func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st) }
 
 // Future flags, guarded by the mutex.
 const (
@@ -53,19 +82,18 @@ type canceler interface{ cancelUp(cause error) }
 // Future is the consumer side of an asynchronous result of type T. Its
 // methods are safe for concurrent use. A Future must not be copied.
 type Future[T any] struct {
-	mu    sync.Mutex
-	state atomic.Uint32
+	word  atomic.Uint32 // state, plus the locked bit
 	flags uint8
 	val   T
 	err   error
-	cb    continuation[T]   // first continuation, kept inline
-	more  []continuation[T] // further continuations, FIFO
-	src   canceler          // where cancellation propagates, if anywhere
-	ext   *extra            // rarely needed state, allocated on demand
+	cb    continuation[T] // first continuation, kept inline
+	src   canceler        // where cancellation propagates, if anywhere
+	ext   *extra          // rarely needed state, allocated on demand
 }
 
 // extra holds what few futures need, so Future stays small.
 type extra struct {
+	more    []any // continuations after the first, FIFO (continuation[T])
 	done    chan struct{}
 	hooks   []func(error)
 	cause   error
@@ -124,11 +152,11 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 		return
 	}
 	f := &p.fut
-	f.mu.Lock()
-	if f.state.Load() == pending {
+	f.lock()
+	if f.state() == pending {
 		x := f.extLocked()
 		x.hooks = append(x.hooks, fn)
-		f.mu.Unlock()
+		f.unlock()
 		return
 	}
 	canceled := f.flags&flagCanceled != 0
@@ -136,7 +164,7 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 	if canceled {
 		cause = f.ext.cause
 	}
-	f.mu.Unlock()
+	f.unlock()
 	if canceled {
 		runHook(fn, cause)
 	}
@@ -145,7 +173,7 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 // Resolved returns a future already resolved with v.
 func Resolved[T any](v T) *Future[T] {
 	f := &Future[T]{val: v}
-	f.state.Store(resolved)
+	f.word.Store(resolved)
 	return f
 }
 
@@ -156,11 +184,11 @@ func Rejected[T any](err error) *Future[T] {
 		err = errNilReject
 	}
 	f := &Future[T]{err: err}
-	f.state.Store(rejected)
+	f.word.Store(rejected)
 	if reportable(err) {
-		f.mu.Lock()
+		f.lock()
 		f.armUnhandledLocked(err)
-		f.mu.Unlock()
+		f.unlock()
 	}
 	return f
 }
@@ -175,9 +203,9 @@ func (f *Future[T]) extLocked() *extra {
 // settle moves a pending future to its final state and runs what waits
 // for it. It reports false when the future had already settled.
 func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
-	f.mu.Lock()
-	if f.state.Load() != pending {
-		f.mu.Unlock()
+	f.lock()
+	if f.state() != pending {
+		f.unlock()
 		return false
 	}
 	f.val, f.err = v, err
@@ -185,12 +213,12 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	if err != nil {
 		st = rejected
 	}
-	f.state.Store(st)
-	cb, more := f.cb, f.more
-	f.cb, f.more = nil, nil
+	cb := f.cb
+	f.cb = nil
 	src := f.src
 	f.src = nil
 	var (
+		more  []any
 		done  chan struct{}
 		hooks []func(error)
 		tr    *trace
@@ -199,7 +227,8 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		f.flags |= flagCanceled
 	}
 	if x := f.ext; x != nil {
-		done, tr = x.done, x.trace
+		more, done, tr = x.more, x.done, x.trace
+		x.more = nil
 		if canceled {
 			x.cause = cause
 			hooks = x.hooks
@@ -209,7 +238,7 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	if err != nil && cb == nil && f.flags&flagObserved == 0 && !canceled && reportable(err) {
 		f.armUnhandledLocked(err)
 	}
-	f.mu.Unlock()
+	f.unlockAs(st)
 	stats.PendingFutures.Add(-1)
 
 	if tr != nil {
@@ -229,7 +258,7 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	if cb != nil {
 		cb.complete(v, err)
 		for _, c := range more {
-			c.complete(v, err)
+			c.(continuation[T]).complete(v, err)
 		}
 	}
 	return true
@@ -237,23 +266,24 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 
 // addCont attaches c: it runs when f settles, or at once if f has.
 func (f *Future[T]) addCont(c continuation[T]) {
-	if f.state.Load() == resolved {
+	if f.state() == resolved {
 		c.complete(f.val, nil)
 		return
 	}
-	f.mu.Lock()
-	if f.state.Load() == pending {
+	f.lock()
+	if f.state() == pending {
 		if f.cb == nil {
 			f.cb = c
 		} else {
-			f.more = append(f.more, c)
+			x := f.extLocked()
+			x.more = append(x.more, c)
 		}
-		f.mu.Unlock()
+		f.unlock()
 		return
 	}
 	f.observeLocked()
 	v, err := f.val, f.err
-	f.mu.Unlock()
+	f.unlock()
 	c.complete(v, err)
 }
 
@@ -269,24 +299,27 @@ func (f *Future[T]) observeLocked() {
 
 // observe is observeLocked for settled futures, taking the lock.
 func (f *Future[T]) observe() {
-	f.mu.Lock()
+	f.lock()
 	f.observeLocked()
-	f.mu.Unlock()
+	f.unlock()
 }
 
 // cancelUp cancels f when it is pending and has at most one consumer: the
 // derived future being cancelled.
 func (f *Future[T]) cancelUp(cause error) {
-	f.mu.Lock()
+	f.lock()
 	n := 0
 	if f.cb != nil {
-		n = 1 + len(f.more)
+		n = 1
 	}
-	if f.ext != nil && f.ext.done != nil {
-		n++ // someone waits on Done or Await
+	if x := f.ext; x != nil {
+		n += len(x.more)
+		if x.done != nil {
+			n++ // someone waits on Done or Await
+		}
 	}
-	sole := f.state.Load() == pending && n <= 1
-	f.mu.Unlock()
+	sole := f.state() == pending && n <= 1
+	f.unlock()
 	if sole {
 		f.Cancel(cause)
 	}
@@ -303,7 +336,7 @@ func (f *Future[T]) complete(v T, err error) { f.settle(v, err, false, nil) }
 // one is its only consumer. It reports false if the future had already
 // settled.
 func (f *Future[T]) Cancel(cause error) bool {
-	if f.state.Load() != pending {
+	if f.state() != pending {
 		return false
 	}
 	if cause == nil {
@@ -322,12 +355,12 @@ var closedChan = func() chan struct{} {
 
 // doneChan returns the channel closed at settlement, creating it if needed.
 func (f *Future[T]) doneChan(observe bool) <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.lock()
+	defer f.unlock()
 	if observe {
 		f.observeLocked()
 	}
-	if f.state.Load() != pending {
+	if f.state() != pending {
 		return closedChan
 	}
 	x := f.extLocked()
@@ -341,7 +374,7 @@ func (f *Future[T]) doneChan(observe bool) <-chan struct{} {
 // channel is allocated on the first call. Waiting on Done alone does not
 // count as handling a rejection; Result or Await does.
 func (f *Future[T]) Done() <-chan struct{} {
-	if f.state.Load() != pending {
+	if f.state() != pending {
 		return closedChan
 	}
 	return f.doneChan(false)
@@ -350,7 +383,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 // Result returns the outcome without waiting: ok is false while the
 // future is pending.
 func (f *Future[T]) Result() (v T, err error, ok bool) {
-	switch f.state.Load() {
+	switch f.state() {
 	case resolved:
 		return f.val, nil, true
 	case rejected:
@@ -372,7 +405,7 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 		var zero T
 		return zero, ErrAwaitOnLoop
 	}
-	if f.state.Load() == pending {
+	if f.state() == pending {
 		done := f.doneChan(true)
 		if ctx == nil {
 			<-done

@@ -36,7 +36,7 @@ type goTask[T any] struct {
 }
 
 func (t *goTask[T]) run() {
-	if t.p.fut.state.Load() != pending {
+	if t.p.fut.state() != pending {
 		return // cancelled while queued
 	}
 	var v T

@@ -29,14 +29,14 @@ func (f *Future[T]) Named(name string) *Future[T] {
 		return f
 	}
 	tr := &trace{name: name, id: traceIDs.Add(1), start: time.Now()}
-	f.mu.Lock()
-	if f.state.Load() == pending {
+	f.lock()
+	if f.state() == pending {
 		f.extLocked().trace = tr
-		f.mu.Unlock()
+		f.unlock()
 		return f
 	}
 	canceled, err := f.flags&flagCanceled != 0, f.err
-	f.mu.Unlock()
+	f.unlock()
 	tr.settled(canceled, err)
 	return f
 }
