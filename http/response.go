@@ -22,7 +22,8 @@ type Response struct {
 	// trailers is always chunked on HTTP/1.1).
 	Trailer nethttp.Header
 
-	stream func(*Stream)
+	stream  func(*Stream)
+	discard func() // called instead of stream when the response is never sent
 }
 
 // Text returns a text/plain response.

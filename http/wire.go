@@ -125,11 +125,23 @@ func appendResponseHead(dst []byte, resp *Response, method string, minor int, ke
 	case bodyChunked:
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	case bodyNone:
-		if method == nethttp.MethodHead && !streaming && status/100 != 1 &&
+		if method == nethttp.MethodHead && status/100 != 1 &&
 			status != nethttp.StatusNoContent && status != nethttp.StatusNotModified {
-			dst = append(dst, "Content-Length: "...)
-			dst = strconv.AppendInt(dst, int64(len(resp.Body)), 10)
-			dst = append(dst, '\r', '\n')
+			// A HEAD reply announces the length a GET would have: the
+			// handler's declared Content-Length, else the body's.
+			n := int64(len(resp.Body))
+			if cl := resp.Header["Content-Length"]; len(cl) == 1 {
+				if v, err := strconv.ParseInt(cl[0], 10, 64); err == nil && v >= 0 {
+					n = v
+				}
+			} else if streaming {
+				n = -1
+			}
+			if n >= 0 {
+				dst = append(dst, "Content-Length: "...)
+				dst = strconv.AppendInt(dst, n, 10)
+				dst = append(dst, '\r', '\n')
+			}
 		}
 	}
 	switch {

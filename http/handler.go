@@ -1,0 +1,49 @@
+package http
+
+import (
+	nethttp "net/http"
+
+	"github.com/goasync/goasync/future"
+)
+
+// Handler answers a request with a future of the response, so the answer
+// may wait on timers, sockets or other requests without blocking the event
+// loop that read the request. Serve runs on that loop: it must not block.
+// The request body has been read in full (see Limits.MaxBodyBytes).
+type Handler interface {
+	Serve(r *nethttp.Request) *future.Future[*Response]
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(r *nethttp.Request) *future.Future[*Response]
+
+// Serve calls f(r).
+func (f HandlerFunc) Serve(r *nethttp.Request) *future.Future[*Response] { return f(r) }
+
+// Func adapts a function that answers at once (without waiting on anything)
+// to Handler.
+func Func(fn func(r *nethttp.Request) *Response) Handler {
+	return HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] { return future.Resolved(fn(r)) })
+}
+
+// Reply returns an already resolved future of resp: the usual last line of
+// a handler that needs no waiting.
+func Reply(resp *Response) *future.Future[*Response] { return future.Resolved(resp) }
+
+// StripPrefix returns a handler that removes prefix from the request path
+// (and RawPath) before calling h, and answers 404 when the path does not
+// start with prefix.
+func StripPrefix(prefix string, h Handler) Handler {
+	strip := nethttp.StripPrefix(prefix, nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		c := w.(*capture)
+		c.h, c.r = h, r
+	}))
+	return HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		var c capture
+		strip.ServeHTTP(&c, r)
+		if c.h != nil {
+			return c.h.Serve(c.r)
+		}
+		return Reply(c.response())
+	})
+}

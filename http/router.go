@@ -1,0 +1,100 @@
+package http
+
+import (
+	"bytes"
+	nethttp "net/http"
+
+	"github.com/goasync/goasync/future"
+)
+
+// Router dispatches requests to handlers by method and path pattern. The
+// patterns are those of Go 1.22's net/http.ServeMux, which does the
+// matching: "GET /items/{id}", "POST /send-message", "/static/{path...}"
+// (a rest variable), "/{$}" (the root only), host-specific patterns, and
+// the same precedence rules. Path variables are read with
+// r.PathValue("id"). A path that matches no pattern answers 404; a path
+// that matches only for other methods answers 405 with an Allow header;
+// non-canonical paths (".." segments, double slashes) are redirected to
+// their clean form, exactly as ServeMux does.
+//
+// Register all routes before serving; Handle panics on an invalid or
+// conflicting pattern, like ServeMux.
+type Router struct {
+	mux *nethttp.ServeMux
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: nethttp.NewServeMux()} }
+
+// Handle registers h for pattern.
+func (rt *Router) Handle(pattern string, h Handler) {
+	if h == nil {
+		panic("http: nil handler for " + pattern)
+	}
+	rt.mux.Handle(pattern, nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if c, ok := w.(*capture); ok {
+			c.h, c.r = h, r
+			return
+		}
+		// Reached through ServeMux by a caller other than Router.Serve:
+		// nothing sensible to do but refuse.
+		nethttp.Error(w, "asynchronous handler", nethttp.StatusInternalServerError)
+	}))
+}
+
+// HandleFunc registers fn for pattern.
+func (rt *Router) HandleFunc(pattern string, fn func(r *nethttp.Request) *future.Future[*Response]) {
+	rt.Handle(pattern, HandlerFunc(fn))
+}
+
+// Serve routes r to its handler, or answers 404, 405 or a redirect.
+func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
+	var c capture
+	rt.mux.ServeHTTP(&c, r)
+	if c.h != nil {
+		return c.h.Serve(c.r)
+	}
+	return Reply(c.response())
+}
+
+// capture is the ResponseWriter Router hands to ServeMux: it records which
+// handler matched, or the reply ServeMux wrote itself (404, 405, redirects).
+type capture struct {
+	h      Handler
+	r      *nethttp.Request
+	status int
+	header nethttp.Header
+	body   bytes.Buffer
+}
+
+func (c *capture) Header() nethttp.Header {
+	if c.header == nil {
+		c.header = make(nethttp.Header)
+	}
+	return c.header
+}
+
+func (c *capture) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = nethttp.StatusOK
+	}
+	return c.body.Write(p)
+}
+
+func (c *capture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *capture) response() *Response {
+	st := c.status
+	if st == 0 {
+		st = nethttp.StatusOK
+	}
+	h := c.header
+	if h != nil {
+		h.Del("Content-Length")
+	}
+	return &Response{Status: st, Header: h, Body: c.body.Bytes()}
+}

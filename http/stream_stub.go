@@ -1,4 +1,0 @@
-package http
-
-// Stream is a placeholder until the streaming writer lands.
-type Stream struct{}
