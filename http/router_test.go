@@ -101,7 +101,9 @@ func TestTypedParams(t *testing.T) {
 		{"form ok", "POST", "/send/r1", "application/x-www-form-urlencoded", "name=bob&message=hello%20world&count=7", 200, "",
 			func(p chatParams) bool { return p.Room == "r1" && p.Name == "bob" && p.Count == 7 }},
 		{"json ok", "POST", "/send/r2", "application/json", `{"name":"cy","message":"12345","count":10,"tag":["x"],"filter":{"lang":"lisp"}}`, 200, "",
-			func(p chatParams) bool { return p.Name == "cy" && p.Count == 10 && p.Tags[0] == "x" && p.Filter.Lang == "lisp" }},
+			func(p chatParams) bool {
+				return p.Name == "cy" && p.Count == 10 && p.Tags[0] == "x" && p.Filter.Lang == "lisp"
+			}},
 		{"room too long", "GET", "/send/" + strings.Repeat("r", 17) + "?name=a&message=hello", "", "", 400, `"room": at most 16 characters`, nil},
 		{"name missing", "GET", "/send/r?message=hello", "", "", 400, `"name": missing`, nil},
 		{"name empty", "GET", "/send/r?name=&message=hello", "", "", 400, `"name": at least 1 characters`, nil},
