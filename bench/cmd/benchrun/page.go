@@ -33,6 +33,8 @@ func fmtVal(m Metric, v float64) string {
 		return fmt.Sprintf("%.0f µs", v)
 	case "s":
 		return fmt.Sprintf("%.2f s", v)
+	case "%":
+		return fmt.Sprintf("%.0f%%", v*100)
 	}
 	return chart.Format(v)
 }

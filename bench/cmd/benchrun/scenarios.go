@@ -149,6 +149,7 @@ func (c *config) scenarios() []*Scenario {
 		{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s", Chart: true},
 		{Key: "p50_us", Name: "p50", Unit: "µs", LowerBetter: true},
 		{Key: "p99_us", Name: "p99", Unit: "µs", LowerBetter: true},
+		{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
 	}
 	out = append(out,
 		echo("echo-rr-50", "Echo request/response, 50 connections, 64 B", 50, 1, rr, true),
@@ -156,6 +157,7 @@ func (c *config) scenarios() []*Scenario {
 		echo("echo-pipe-50", "Echo pipelined, 50 connections, 16 in flight, 64 B", 50, 16, []Metric{
 			{Key: "msg_per_sec", Name: "messages/s", Unit: "msg/s", Chart: true},
 			{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s"},
+			{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
 		}, true),
 	)
 
@@ -333,9 +335,6 @@ func (c *config) scenarios() []*Scenario {
 		Targets: []*Target{
 			{Name: "ours (tcp + timer)", Ours: true, Kind: "delay", Argv: func(p int) []string {
 				return []string{c.path("ours"), "-kind", "delay", "-addr", addr(p), "-delay", dur(c.delay)}
-			}},
-			{Name: "Go net (goroutine + Sleep)", Argv: func(p int) []string {
-				return []string{c.path("peers"), "-kind", "netdelay", "-addr", addr(p), "-delay", dur(c.delay)}
 			}},
 		},
 	}

@@ -21,6 +21,16 @@ type EchoResult struct {
 	MsgPerCPUs float64 `json:"msg_per_server_cpu_second"`
 	P50us      float64 `json:"p50_us"`
 	P99us      float64 `json:"p99_us"`
+	ClientCPU  float64 `json:"client_cpu_util"` // share of one CPU this load tool used
+}
+
+// selfCPU returns the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 type echoConn struct {
@@ -130,6 +140,7 @@ func runEcho(args []string) (any, error) {
 	const maxLat = 8 << 20
 	var msgs int64
 	cpu0 := time.Duration(-1)
+	var self0 time.Duration
 	buf := make([]byte, 64<<10)
 	evs := make([]unix.EpollEvent, 256)
 	measuring := false
@@ -142,6 +153,7 @@ func runEcho(args []string) (any, error) {
 		if !measuring && now.After(mstart) {
 			measuring = true
 			cpu0 = cpuOf(*pid)
+			self0 = selfCPU()
 			mstart = now
 		}
 		if now.After(end) {
@@ -150,7 +162,8 @@ func runEcho(args []string) (any, error) {
 			sortDurations(lat)
 			r := EchoResult{Conns: *conns, Size: *size, Depth: *depth, Seconds: secs, Messages: msgs,
 				MsgPerSec: float64(msgs) / secs,
-				P50us:     float64(percentile(lat, 50)) / 1e3, P99us: float64(percentile(lat, 99)) / 1e3}
+				P50us:     float64(percentile(lat, 50)) / 1e3, P99us: float64(percentile(lat, 99)) / 1e3,
+				ClientCPU: (selfCPU() - self0).Seconds() / secs}
 			if *pid > 0 && cpu0 >= 0 {
 				r.ServerCPU = (cpu1 - cpu0).Seconds()
 				if r.ServerCPU > 0 {
