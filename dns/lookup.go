@@ -64,7 +64,7 @@ func (f Family) qtypes() []dnsmessage.Type {
 }
 
 // Option configures one Lookup or LookupAddr call.
-type Option func(*lookupOptions)
+type Option func(lookupOptions) lookupOptions
 
 type lookupOptions struct {
 	family   Family
@@ -73,26 +73,30 @@ type lookupOptions struct {
 }
 
 // WithFamily restricts a lookup to one address family (default FamilyAny).
-func WithFamily(f Family) Option { return func(o *lookupOptions) { o.family = f } }
+func WithFamily(f Family) Option {
+	return func(o lookupOptions) lookupOptions { o.family = f; return o }
+}
 
 // WithServer sends the lookup's queries to server only, instead of the
 // resolver's configured servers. Such a lookup asks the server every time:
 // it skips the hosts file and the cache, and its answers are not cached. The
 // resolver's timeout and attempts still apply.
 func WithServer(server netip.AddrPort) Option {
-	return func(o *lookupOptions) { o.server = server }
+	return func(o lookupOptions) lookupOptions { o.server = server; return o }
 }
 
 // WithResolver makes the package-level Lookup and LookupAddr use r instead
 // of Default. The methods of a Resolver ignore it.
-func WithResolver(r *Resolver) Option { return func(o *lookupOptions) { o.resolver = r } }
+func WithResolver(r *Resolver) Option {
+	return func(o lookupOptions) lookupOptions { o.resolver = r; return o }
+}
 
 // Lookup resolves host to its IP addresses with the Default resolver (or the
 // one given by WithResolver). See Resolver.Lookup.
 func Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
 	var o lookupOptions
 	for _, fn := range opts {
-		fn(&o)
+		o = fn(o)
 	}
 	r := o.resolver
 	if r == nil {
@@ -107,7 +111,7 @@ func Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]n
 func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
 	var o lookupOptions
 	for _, fn := range opts {
-		fn(&o)
+		o = fn(o)
 	}
 	r := o.resolver
 	if r == nil {
@@ -133,7 +137,7 @@ func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Futu
 func (r *Resolver) Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
 	var o lookupOptions
 	for _, fn := range opts {
-		fn(&o)
+		o = fn(o)
 	}
 	return r.lookupIP(ctx, host, &o)
 }
@@ -144,7 +148,7 @@ func (r *Resolver) Lookup(ctx context.Context, host string, opts ...Option) *fut
 func (r *Resolver) LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
 	var o lookupOptions
 	for _, fn := range opts {
-		fn(&o)
+		o = fn(o)
 	}
 	return r.lookupAddr(ctx, ip, &o)
 }
