@@ -66,7 +66,8 @@ func newStream(sink streamSink, chunked bool, req *nethttp.Request) *Stream {
 func (s *Stream) Request() *nethttp.Request { return s.req }
 
 // SetMaxBuffered sets the bound on queued, unsent bytes (default
-// DefaultStreamBuffer).
+// DefaultStreamBuffer). A single write larger than the bound is accepted
+// when nothing else is queued.
 func (s *Stream) SetMaxBuffered(n int) {
 	s.mu.Lock()
 	s.max = n
@@ -110,7 +111,7 @@ func (s *Stream) writeFramed(b []byte) *future.Future[struct{}] {
 		}
 		return future.Rejected[struct{}](err)
 	}
-	if s.pending+len(b) > s.max {
+	if s.pending > 0 && s.pending+len(b) > s.max {
 		s.mu.Unlock()
 		s.fail(ErrSlowConsumer)
 		return future.Rejected[struct{}](ErrSlowConsumer)

@@ -1,0 +1,617 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"net"
+	nethttp "net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/tcp"
+)
+
+// outHigh is the output a connection may have queued in the socket before
+// the server stops reading more requests from it.
+const outHigh = 1 << 20
+
+// lingerTime is how long a connection closed by the server after an error
+// reply keeps reading (and discarding) so the client can read the reply
+// before the close, which would otherwise reset the connection.
+const lingerTime = 2 * time.Second
+
+// ServerOption configures Listen.
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	lim     Limits
+	tcpOpts []tcp.Option
+}
+
+// WithLimits sets the server's limits (zero fields keep their defaults).
+func WithLimits(l Limits) ServerOption { return func(c *serverConfig) { c.lim = l } }
+
+// WithTCPOptions passes options to the underlying tcp.Listen (connection
+// cap, loops, SO_REUSEPORT, ...).
+func WithTCPOptions(opts ...tcp.Option) ServerOption {
+	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, opts...) }
+}
+
+// Server is an HTTP/1.1 server over the tcp package: every connection lives
+// on one event loop, which reads and frames its requests, calls the
+// handler, and writes the replies in request order as their futures
+// settle. It keeps connections alive, answers pipelined requests in order,
+// reads chunked bodies and writes chunked streams, answers
+// Expect: 100-continue, and enforces Limits with 400, 408, 413, 431, 501 and
+// 505 replies after which the connection closes.
+type Server struct {
+	h     Handler
+	lim   Limits
+	ln    *tcp.Server
+	close atomic.Bool
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+}
+
+// Listen starts an HTTP server on addr ("host:port", ":0" for any port,
+// "unix:///path") that answers every request with h.
+func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
+	if h == nil {
+		return nil, errors.New("http: nil handler")
+	}
+	var cfg serverConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{h: h, lim: cfg.lim.withDefaults(), conns: make(map[*conn]struct{})}
+	th := tcp.Handler{
+		OnConnect: s.onConnect,
+		OnData:    func(sock *tcp.Socket, data []byte) { sock.Data().(*conn).onData(data) },
+		OnEOF:     func(sock *tcp.Socket) { sock.Data().(*conn).onEOF() },
+		OnClose:   func(sock *tcp.Socket, err error) { sock.Data().(*conn).onClose(err) },
+	}
+	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true)}, cfg.tcpOpts...)
+	ln, err := tcp.Listen(addr, th, tcpOpts...)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	return s, nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Count returns the number of open connections.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Close shuts the server down gracefully: it stops accepting, closes idle
+// keep-alive connections, lets in-flight requests finish (their replies
+// carry Connection: close), and when ctx ends aborts what is still open
+// (long-lived streams included). It returns ctx's error if it had to abort.
+func (s *Server) Close(ctx context.Context) error {
+	s.close.Store(true)
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.exec.Execute(c.shutdown)
+	}
+	return s.ln.Close(ctx)
+}
+
+func (s *Server) onConnect(sock *tcp.Socket) {
+	c := &conn{srv: s, sock: sock, exec: sock.Executor(), lim: &s.lim}
+	c.rr.lim = &s.lim
+	if a := sock.RemoteAddr(); a != nil {
+		c.remote = a.String()
+	}
+	sock.SetData(c)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	if s.close.Load() {
+		c.closeGraceful()
+		return
+	}
+	c.setDeadline(time.Now())
+}
+
+// exchange is one request and, once its future settles, its response.
+type exchange struct {
+	req      *nethttp.Request
+	method   string
+	minor    int
+	keepOpen bool
+	resp     *Response
+	done     bool
+}
+
+type deadlineKind uint8
+
+const (
+	dlNone deadlineKind = iota
+	dlIdle
+	dlHead
+	dlBody
+)
+
+// conn is the server side of one connection. Everything in it runs on the
+// connection's event loop, except streamWrite and streamEnd, which hop
+// there.
+type conn struct {
+	srv    *Server
+	sock   *tcp.Socket
+	exec   future.Executor
+	lim    *Limits
+	remote string
+
+	rr      requestReader
+	in      []byte
+	queue   []*exchange
+	out     []byte
+	active  *Stream // the stream being written, at the head of the replies
+	reading bool    // a request has started arriving and is not complete
+
+	noMore       bool // read no more requests (close after the queued replies)
+	closed       bool
+	paused       bool
+	wantContinue bool // send 100 Continue when the replies ahead are out
+	eof          bool
+
+	timer    *time.Timer
+	timerAt  time.Time
+	deadline time.Time
+	dlKind   deadlineKind
+	reqStart time.Time
+}
+
+func (c *conn) onData(data []byte) {
+	if c.closed || c.noMore {
+		return // lingering after an error reply, or closing: discard
+	}
+	now := time.Now()
+	if !c.reading && !c.rr.inBody {
+		c.reading = true
+		c.reqStart = now
+	}
+	if len(c.in) == 0 {
+		c.in = data
+	} else {
+		c.in = append(c.in, data...)
+	}
+	c.process(now)
+}
+
+// process reads as many complete requests from c.in as the limits allow,
+// dispatches them, and writes whatever replies are ready.
+func (c *conn) process(now time.Time) {
+	for !c.noMore && !c.closed && len(c.queue) < c.lim.MaxPipelined {
+		ev, n, err := c.rr.next(c.in)
+		c.in = c.in[n:]
+		if err != nil {
+			c.refuse(err)
+			break
+		}
+		if ev == evHead {
+			c.reqStart = now // the body has its own deadline
+			if c.rr.cur.expect {
+				c.wantContinue = true
+			}
+			continue
+		}
+		if ev == evMore {
+			break
+		}
+		c.reading = len(c.in) > 0
+		c.reqStart = now
+		c.dispatch(c.rr.cur)
+	}
+	if len(c.in) == 0 {
+		c.in = nil
+	}
+	c.writeReady()
+	c.flush()
+	c.updatePause()
+	c.setDeadline(now)
+}
+
+// refuse answers a request the framing refused, then closes.
+func (c *conn) refuse(err error) {
+	code := errorStatus(err)
+	reason := ""
+	var se *statusError
+	if errors.As(err, &se) {
+		reason = se.Reason
+	}
+	if logx.Debug() {
+		logx.L().Debug("http: refused request", zap.String("remote", c.remote), zap.Int("status", code), zap.Error(err))
+	}
+	c.noMore = true
+	c.in = nil
+	c.reading = false
+	c.wantContinue = false
+	resp := Error(code, reason)
+	resp.Header.Set("Connection", "close")
+	c.queue = append(c.queue, &exchange{method: "GET", minor: 1, resp: resp, done: true})
+}
+
+func (c *conn) dispatch(p parsedRequest) {
+	req := p.req
+	req.RemoteAddr = c.remote
+	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
+	if !p.keepOpen || c.eof {
+		c.noMore = true
+	}
+	c.queue = append(c.queue, ex)
+	f := c.call(req)
+	if resp, err, ok := f.Result(); ok {
+		ex.settle(resp, err)
+		return
+	}
+	f.OnComplete(func(resp *Response, err error) {
+		c.exec.Execute(func() {
+			ex.settle(resp, err)
+			if c.closed {
+				ex.discard()
+				return
+			}
+			c.writeReady()
+			c.flush()
+			c.updatePause()
+			c.setDeadline(time.Now())
+		})
+	})
+}
+
+// call runs the handler, turning a panic or a nil future into a 500.
+func (c *conn) call(req *nethttp.Request) (f *future.Future[*Response]) {
+	defer func() {
+		if v := recover(); v != nil {
+			logx.L().Error("http: handler panic", zap.Any("panic", v), zap.String("path", req.URL.Path), zap.Stack("stack"))
+			f = future.Resolved(Error(nethttp.StatusInternalServerError, ""))
+		}
+	}()
+	f = c.srv.h.Serve(req)
+	if f == nil {
+		f = future.Resolved[*Response](nil)
+	}
+	return f
+}
+
+func (ex *exchange) settle(resp *Response, err error) {
+	if err != nil {
+		logx.L().Error("http: handler failed", zap.String("path", ex.req.URL.Path), zap.Error(err))
+		resp = Error(nethttp.StatusInternalServerError, "")
+	} else if resp == nil {
+		logx.L().Error("http: handler returned a nil response", zap.String("path", ex.req.URL.Path))
+		resp = Error(nethttp.StatusInternalServerError, "")
+	}
+	ex.resp, ex.done = resp, true
+}
+
+func (ex *exchange) discard() {
+	if ex.done && ex.resp.discard != nil {
+		ex.resp.discard()
+		ex.resp.discard = nil
+	}
+}
+
+// writeReady writes the replies at the head of the queue that are ready,
+// in order, until one is pending or a stream is being written.
+func (c *conn) writeReady() {
+	for len(c.queue) > 0 && c.active == nil && !c.closed {
+		ex := c.queue[0]
+		if !ex.done {
+			return
+		}
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		keep := ex.keepOpen && !c.srv.close.Load() && !(c.noMore && len(c.queue) == 0 && !c.reading)
+		if c.eof && len(c.queue) == 0 {
+			keep = false
+		}
+		resp := ex.resp
+		var f responseFrame
+		c.out, f = appendResponseHead(c.out, resp, ex.method, ex.minor, keep)
+		switch {
+		case f.mode == bodyLength && len(resp.Body) > 64<<10:
+			c.flush()
+			ignore(c.sock.Write(resp.Body))
+		case f.mode == bodyLength:
+			c.out = append(c.out, resp.Body...)
+		case resp.stream != nil && f.mode != bodyNone:
+			s := newStream(c, f.mode == bodyChunked, ex.req)
+			c.active = s
+			if !f.keepOpen {
+				c.noMore = true
+			}
+			c.startStream(s, resp)
+			return
+		case f.mode == bodyChunked: // a fixed body with trailers
+			c.out = appendChunk(c.out, resp.Body)
+			c.out = appendLastChunk(c.out, resp.Trailer)
+		}
+		if f.mode == bodyNone {
+			ex.discard()
+		}
+		if !f.keepOpen {
+			c.noMore = true
+			for _, rest := range c.queue {
+				rest.discard()
+			}
+			c.queue = nil
+			c.closeGraceful()
+			return
+		}
+	}
+	if len(c.queue) == 0 && c.active == nil && !c.closed {
+		if c.wantContinue {
+			c.wantContinue = false
+			c.out = appendContinue(c.out)
+		}
+		if c.noMore && !c.reading {
+			c.closeGraceful()
+		}
+	}
+}
+
+func (c *conn) startStream(s *Stream, resp *Response) {
+	c.flush()
+	defer func() {
+		if v := recover(); v != nil {
+			logx.L().Error("http: stream function panic", zap.Any("panic", v), zap.Stack("stack"))
+			s.fail(&future.PanicError{Value: v})
+		}
+	}()
+	resp.stream(s)
+}
+
+func (c *conn) flush() {
+	if len(c.out) == 0 || c.closed {
+		c.out = c.out[:0]
+		return
+	}
+	ignore(c.sock.Write(c.out))
+	if cap(c.out) > 64<<10 {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+}
+
+// updatePause stops delivery while too many requests wait for replies or
+// too much output is queued, and resumes it when both have drained.
+func (c *conn) updatePause() {
+	if c.closed {
+		return
+	}
+	busy := len(c.queue) >= c.lim.MaxPipelined || c.sock.Buffered() > outHigh || c.active != nil
+	switch {
+	case busy && !c.paused:
+		c.paused = true
+		c.sock.Pause()
+		if c.sock.Buffered() > outHigh {
+			c.sock.Writable().OnComplete(func(struct{}, error) { c.exec.Execute(c.resume) })
+		}
+	case !busy && c.paused:
+		c.resume()
+	}
+}
+
+func (c *conn) resume() {
+	if c.closed || !c.paused {
+		return
+	}
+	if len(c.queue) >= c.lim.MaxPipelined || c.active != nil {
+		return
+	}
+	c.paused = false
+	c.sock.Resume()
+	if len(c.in) > 0 {
+		c.process(time.Now())
+	}
+}
+
+// ------------------------------------------------------------- streams
+
+func (c *conn) streamWrite(s *Stream, b []byte) *future.Future[struct{}] {
+	p := future.New[struct{}]()
+	c.exec.Execute(func() {
+		if c.active != s || c.closed {
+			p.Reject(ErrStreamClosed)
+			return
+		}
+		c.sock.Write(b).OnComplete(func(_ struct{}, err error) {
+			if err != nil {
+				p.Reject(err)
+				return
+			}
+			p.Resolve(struct{}{})
+		})
+	})
+	return p.Future()
+}
+
+func (c *conn) streamEnd(s *Stream, framed []byte, closeConn bool) {
+	c.exec.Execute(func() {
+		if c.active != s || c.closed {
+			s.finish(ErrStreamClosed)
+			return
+		}
+		if closeConn {
+			if s.Err() != nil {
+				c.active = nil
+				c.sock.Abort()
+			} else {
+				c.noMore = true
+				c.active = nil
+				c.closeGraceful()
+			}
+			s.finish(nil)
+			return
+		}
+		c.out = append(c.out, framed...)
+		c.active = nil
+		s.finish(nil)
+		c.writeReady()
+		c.flush()
+		c.updatePause()
+		now := time.Now()
+		if len(c.in) > 0 && !c.paused {
+			c.process(now)
+		}
+		c.setDeadline(now)
+	})
+}
+
+// ------------------------------------------------------------- closing
+
+// closeGraceful sends what is queued, half-closes, and closes once the
+// peer closes too or lingerTime passes, so the peer can read the last
+// reply even if it sent more bytes than were read.
+func (c *conn) closeGraceful() {
+	if c.closed {
+		return
+	}
+	c.noMore = true
+	c.flush()
+	if c.eof {
+		ignore(c.sock.Close())
+		return
+	}
+	ignore(c.sock.CloseWrite())
+	c.dlKind = dlNone
+	sock := c.sock
+	time.AfterFunc(lingerTime, func() { ignore(sock.Close()) })
+}
+
+// shutdown runs on the loop when the server closes: an idle connection
+// closes now, a busy one after its current replies.
+func (c *conn) shutdown() {
+	if c.closed {
+		return
+	}
+	c.noMore = true
+	if len(c.queue) == 0 && c.active == nil {
+		c.closeGraceful()
+	}
+}
+
+// onEOF runs when the peer half-closed. Requests already read are still
+// answered (a client may send a request and then shut its write side), but
+// a stream is over: its reader has gone.
+func (c *conn) onEOF() {
+	if c.active != nil {
+		c.sock.Abort()
+		return
+	}
+	c.eof = true
+	c.noMore = true
+	if c.rr.inBody || len(c.in) > 0 {
+		c.in = nil
+	}
+	c.reading = false
+	if len(c.queue) == 0 && c.active == nil {
+		c.flush()
+		ignore(c.sock.Close())
+	}
+}
+
+func ignoreResult(struct{}, error) {}
+
+// ignore marks a socket future's outcome as seen: a failed write or close
+// also closes the connection, which is handled in onClose.
+func ignore(f *future.Future[struct{}]) {
+	if _, _, ok := f.Result(); !ok {
+		f.OnComplete(ignoreResult)
+	}
+}
+
+func (c *conn) onClose(err error) {
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.active != nil {
+		if err == nil {
+			err = ErrStreamClosed
+		}
+		c.active.finish(err)
+		c.active = nil
+	}
+	for _, ex := range c.queue {
+		ex.discard()
+	}
+	c.queue = nil
+	c.in = nil
+	c.srv.mu.Lock()
+	delete(c.srv.conns, c)
+	c.srv.mu.Unlock()
+}
+
+// ------------------------------------------------------------- deadlines
+
+// setDeadline picks the deadline that applies now: the head timeout while
+// a request head is arriving, the body timeout while its body is, the idle
+// timeout when nothing is in progress, none while replies are pending.
+func (c *conn) setDeadline(now time.Time) {
+	if c.closed || (c.noMore && !c.reading) {
+		c.dlKind = dlNone
+		return
+	}
+	switch {
+	case c.rr.inBody:
+		c.dlKind, c.deadline = dlBody, c.reqStart.Add(c.lim.BodyTimeout)
+	case c.reading:
+		c.dlKind, c.deadline = dlHead, c.reqStart.Add(c.lim.HeaderTimeout)
+	case len(c.queue) == 0 && c.active == nil:
+		c.dlKind, c.deadline = dlIdle, now.Add(c.lim.IdleTimeout)
+	default:
+		c.dlKind = dlNone
+		return
+	}
+	if c.timer == nil {
+		c.timerAt = c.deadline
+		c.timer = time.AfterFunc(c.deadline.Sub(now), func() { c.exec.Execute(c.onTimer) })
+	} else if c.timerAt.After(c.deadline) || c.timerAt.Before(now) {
+		c.timerAt = c.deadline
+		c.timer.Reset(c.deadline.Sub(now))
+	}
+}
+
+func (c *conn) onTimer() {
+	if c.closed || c.dlKind == dlNone {
+		return
+	}
+	now := time.Now()
+	if now.Before(c.deadline) {
+		c.timerAt = c.deadline
+		c.timer.Reset(c.deadline.Sub(now))
+		return
+	}
+	switch c.dlKind {
+	case dlIdle:
+		c.dlKind = dlNone
+		c.closeGraceful()
+	case dlHead, dlBody:
+		c.dlKind = dlNone
+		c.rr.inBody = false
+		c.refuse(errStatus(nethttp.StatusRequestTimeout, "request not received in time"))
+		c.writeReady()
+		c.flush()
+	}
+}
