@@ -340,7 +340,7 @@ func TestPipelinedRepliesInOrder(t *testing.T) {
 func TestSlowlorisGets408(t *testing.T) {
 	s := startServer(t, testRouter(), WithLimits(Limits{HeaderTimeout: 300 * time.Millisecond, BodyTimeout: 300 * time.Millisecond}))
 	for _, raw := range []string{
-		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ",                           // head never ends
+		"GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ",                            // head never ends
 		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nonly5", // body never ends
 	} {
 		c, err := net.Dial("tcp", s.Addr().String())
