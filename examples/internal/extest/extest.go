@@ -1,0 +1,171 @@
+// Package extest holds what the examples' tests share: an output buffer
+// that can be waited on, a way to run an example's run function as a
+// server on a free port, and the goroutine-leak check.
+package extest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/goasync/goasync"
+)
+
+// RunFunc is the shape of every example's entry point: main calls it with
+// the process's arguments and streams, tests call it in-process.
+type RunFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+// Wait is the generous bound on every "this should happen" wait.
+const Wait = 20 * time.Second
+
+// Output is a goroutine-safe buffer that tests can wait on.
+type Output struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
+}
+
+// Write appends p and wakes waiters.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.b.Write(p)
+	if o.changed != nil {
+		close(o.changed)
+		o.changed = nil
+	}
+	return len(p), nil
+}
+
+// String returns everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// WaitFor waits until re matches the output and returns the submatches of
+// the first match; it fails the test after Wait.
+func (o *Output) WaitFor(t testing.TB, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.NewTimer(Wait)
+	defer deadline.Stop()
+	for {
+		o.mu.Lock()
+		if m := rx.FindStringSubmatch(o.b.String()); m != nil {
+			o.mu.Unlock()
+			return m
+		}
+		if o.changed == nil {
+			o.changed = make(chan struct{})
+		}
+		ch := o.changed
+		o.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("output never matched %q; output so far:\n%s", re, o.String())
+			return nil
+		}
+	}
+}
+
+// Server is an example server running in-process.
+type Server struct {
+	Port string  // the port it listens on
+	Out  *Output // its stdout
+	Err  *Output // its stderr
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// StartServer runs an example server with args plus "-port 0" and waits
+// for its "Listening on ...:PORT" line. The server is stopped, and must
+// return nil, when the test ends.
+func StartServer(t testing.TB, run RunFunc, args ...string) *Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{Out: new(Output), Err: new(Output), cancel: cancel, done: make(chan error, 1)}
+	args = append([]string{"-port", "0"}, args...)
+	go func() { s.done <- run(ctx, args, bytes.NewReader(nil), s.Out, s.Err) }()
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("server returned %v; stderr:\n%s", err, s.Err.String())
+		}
+	})
+	rx := regexp.MustCompile(`Listening on \S*:(\d+)`)
+	deadline := time.After(Wait)
+	for {
+		if m := rx.FindStringSubmatch(s.Out.String()); m != nil {
+			s.Port = m[1]
+			return s
+		}
+		select {
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("server exited before listening: %v; stderr:\n%s", err, s.Err.String())
+		case <-deadline:
+			t.Fatalf("server never said it listens; stdout:\n%s", s.Out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// Stop cancels the server's context and returns what its run returned.
+// It may be called more than once.
+func (s *Server) Stop() error {
+	s.cancel()
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return err
+	case <-time.After(Wait):
+		return fmt.Errorf("server did not stop within %v", Wait)
+	}
+}
+
+// Run runs an example to completion with stdin and returns its stdout,
+// stderr and error, failing the test if it takes longer than Wait.
+func Run(t testing.TB, run RunFunc, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	defer cancel()
+	var out, errOut Output
+	err = run(ctx, args, bytes.NewReader([]byte(stdin)), &out, &errOut)
+	if ctx.Err() != nil {
+		t.Fatalf("%v did not finish within %v; stdout:\n%s\nstderr:\n%s", args, Wait, out.String(), errOut.String())
+	}
+	return out.String(), errOut.String(), err
+}
+
+// LeakOptions ignores the goroutines of gnet's process-wide worker pool.
+var LeakOptions = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+}
+
+// Main runs the tests, stops the library's runtime, and fails the run if
+// goroutines are left over.
+func Main(m *testing.M) {
+	code := m.Run()
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	_ = goasync.Shutdown(ctx)
+	cancel()
+	if code == 0 {
+		if err := goleak.Find(LeakOptions...); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
