@@ -1,0 +1,77 @@
+package dns_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/goasync/goasync/dns"
+	"github.com/goasync/goasync/future"
+)
+
+// An IP literal resolves at once, without a query.
+func ExampleLookup() {
+	addrs, err := dns.Lookup(context.Background(), "2001:db8::1").Await(context.Background())
+	fmt.Println(addrs, err)
+	// Output: [2001:db8::1] <nil>
+}
+
+// A resolver with its own hosts file; names found there need no server.
+func ExampleResolver_Lookup() {
+	dir, _ := os.MkdirTemp("", "dns-example")
+	defer os.RemoveAll(dir)
+	hosts := filepath.Join(dir, "hosts")
+	_ = os.WriteFile(hosts, []byte("192.0.2.10 app.internal app\n2001:db8::10 app.internal\n"), 0o644)
+
+	r := dns.NewResolver(dns.WithHostsFile(hosts), dns.WithConfig(*dns.DefaultConfig()))
+	ctx := context.Background()
+	all, _ := r.Lookup(ctx, "app.internal").Await(ctx)
+	v4, _ := r.Lookup(ctx, "APP", dns.WithFamily(dns.FamilyV4)).Await(ctx)
+	names, _ := r.LookupAddr(ctx, netip.MustParseAddr("192.0.2.10")).Await(ctx)
+	fmt.Println(all, v4, names)
+	// Output: [192.0.2.10 2001:db8::10] [192.0.2.10] [app.internal. app.]
+}
+
+// Chaining a lookup: the addresses of a name served by a DNS server (here
+// one started in the example), then a decision on them, without blocking.
+func ExampleLookup_server() {
+	// A tiny DNS server on a loopback port that knows one name.
+	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
+		m := new(mdns.Msg)
+		m.SetReply(q)
+		if q.Question[0].Name == "db.example.test." && q.Question[0].Qtype == mdns.TypeA {
+			rr, _ := mdns.NewRR("db.example.test. 60 A 192.0.2.7")
+			m.Answer = append(m.Answer, rr)
+		} else {
+			m.Rcode = mdns.RcodeNameError
+		}
+		_ = w.WriteMsg(m)
+	})}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = srv.ActivateAndServe() }()
+	<-started
+	defer srv.Shutdown()
+
+	server := netip.MustParseAddrPort(pc.LocalAddr().String())
+	r := dns.NewResolver(dns.WithHostsFile(""), dns.WithConfig(dns.Config{Servers: []netip.AddrPort{server}}))
+	ctx := context.Background()
+
+	first := future.Then(r.Lookup(ctx, "db.example.test", dns.WithFamily(dns.FamilyV4)),
+		func(addrs []netip.Addr) (netip.Addr, error) { return addrs[0], nil })
+	fmt.Println(first.Await(ctx))
+
+	_, err := r.Lookup(ctx, "nope.example.test", dns.WithFamily(dns.FamilyV4)).Await(ctx)
+	var de *net.DNSError
+	fmt.Println(errors.Is(err, dns.ErrNotFound), errors.As(err, &de) && de.IsNotFound)
+	// Output:
+	// 192.0.2.7 <nil>
+	// true true
+}
