@@ -1,0 +1,208 @@
+package timer
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/panics"
+	"go.uber.org/zap"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loopmark"
+)
+
+// Option changes how a timer delivers its completion.
+type Option func(*config)
+
+type config struct{ exec future.Executor }
+
+// On delivers the timer's completion through e (for example the executor
+// of an event loop) instead of the loop the timer was started on or the
+// scheduler goroutine. A nil e means the scheduler goroutine.
+func On(e future.Executor) Option {
+	return func(c *config) { c.exec = e }
+}
+
+// configure resolves the delivery executor: an explicit On wins, then the
+// loop the caller runs on, else none (the scheduler goroutine).
+func configure(opts []Option) config {
+	var c config
+	explicit := false
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+			explicit = true
+		}
+	}
+	if !explicit {
+		if e, ok := loopmark.Current(); ok {
+			c.exec = e
+		}
+	}
+	return c
+}
+
+// deliver runs fn through the configured executor, or at once.
+func (c config) deliver(fn func()) {
+	if c.exec != nil {
+		c.exec.Execute(fn)
+		return
+	}
+	fn()
+}
+
+// Delay returns a future that resolves after d. With d <= 0 it resolves
+// on the next turn: on an event loop (or with On), through the executor,
+// so after the current callback returns; otherwise on the scheduler
+// goroutine, never inside the Delay call. Cancelling the future disarms
+// the timer.
+func Delay(d time.Duration, opts ...Option) *future.Future[struct{}] {
+	c := configure(opts)
+	t := &delay{p: future.New[struct{}](), c: c, e: entry{index: -1}}
+	if d <= 0 && c.exec != nil {
+		c.exec.Execute(t.resolve)
+		return t.p.Future()
+	}
+	if d < 0 {
+		d = 0
+	}
+	t.e.job = t
+	t.e.when = now() + int64(d)
+	t.p.OnCancel(func(error) { sched.remove(&t.e) })
+	sched.add(&t.e)
+	return t.p.Future()
+}
+
+type delay struct {
+	p *future.Promise[struct{}]
+	c config
+	e entry
+}
+
+func (t *delay) fire()    { t.c.deliver(t.resolve) }
+func (t *delay) resolve() { t.p.Resolve(struct{}{}) }
+
+// After returns a future of fn's result, with fn called d from now where
+// the timer delivers (see Delay). A panic in fn rejects the future with a
+// *future.PanicError. Cancelling the future before d disarms the timer
+// and fn never runs.
+func After[T any](d time.Duration, fn func() (T, error), opts ...Option) *future.Future[T] {
+	return future.Then(Delay(d, opts...), func(struct{}) (T, error) { return fn() })
+}
+
+// Timeout returns a future that settles like f if f settles within d, and
+// otherwise rejects with future.ErrTimeout and cancels f (so f's producer
+// learns through OnCancel). Cancelling the returned future cancels f too.
+// The timeout rejection is delivered like a Delay's completion.
+func Timeout[T any](f *future.Future[T], d time.Duration, opts ...Option) *future.Future[T] {
+	t := &timeout[T]{p: future.New[T](), f: f, c: configure(opts), e: entry{index: -1}}
+	t.e.job = t
+	t.e.when = now() + int64(d)
+	t.p.OnCancel(func(cause error) {
+		sched.remove(&t.e)
+		f.Cancel(cause)
+	})
+	sched.add(&t.e)
+	f.OnComplete(t.settle)
+	return t.p.Future()
+}
+
+type timeout[T any] struct {
+	p       *future.Promise[T]
+	f       *future.Future[T]
+	c       config
+	e       entry
+	expired atomic.Bool
+}
+
+func (t *timeout[T]) settle(v T, err error) {
+	sched.remove(&t.e)
+	if t.expired.Load() {
+		t.p.Reject(future.ErrTimeout)
+		return
+	}
+	if err != nil {
+		t.p.Reject(err)
+		return
+	}
+	t.p.Resolve(v)
+}
+
+func (t *timeout[T]) fire() { t.c.deliver(t.expire) }
+
+// expire cancels f first, so its producer has been told by the time the
+// timeout rejection reaches anyone, then rejects (settle does it when the
+// cancellation lands; the Reject below covers an f already settled).
+func (t *timeout[T]) expire() {
+	t.expired.Store(true)
+	t.f.Cancel(future.ErrTimeout)
+	t.p.Reject(future.ErrTimeout)
+}
+
+// Ticker is a running Interval. Stop it when it is no longer needed.
+type Ticker struct {
+	fn      func()
+	c       config
+	start   int64
+	period  int64
+	e       entry
+	stopped atomic.Bool
+	ticks   atomic.Int64
+}
+
+// Interval calls fn every d, delivered like a Delay's completion, until
+// Stop. Ticks are scheduled from the start time (start + n*d), so they do
+// not drift however long each call takes; a tick whose time has passed
+// while fn still ran, or while the process was busy, is skipped rather
+// than run late in a burst. A panic in fn is logged as a warning and the
+// interval goes on. d must be positive; Interval panics otherwise, like
+// time.NewTicker.
+func Interval(d time.Duration, fn func(), opts ...Option) *Ticker {
+	if d <= 0 {
+		panic("timer: non-positive interval")
+	}
+	t := &Ticker{fn: fn, c: configure(opts), start: now(), period: int64(d), e: entry{index: -1}}
+	t.e.job = t
+	t.e.when = t.start + t.period
+	sched.add(&t.e)
+	return t
+}
+
+func (t *Ticker) fire() { t.c.deliver(t.tick) }
+
+func (t *Ticker) tick() {
+	if t.stopped.Load() {
+		return
+	}
+	t.ticks.Add(1)
+	var c panics.Catcher
+	c.Try(t.fn)
+	if r := c.Recovered(); r != nil {
+		logx.L().Warn("timer: panic in Interval callback", zap.Any("panic", r.Value), zap.ByteString("stack", r.Stack))
+	}
+	if t.stopped.Load() {
+		return
+	}
+	// Next deadline on the start + n*period grid, strictly in the future.
+	n := (now()-t.start)/t.period + 1
+	t.e.when = t.start + n*t.period
+	sched.add(&t.e)
+	if t.stopped.Load() {
+		sched.remove(&t.e) // Stop ran between the check and the add
+	}
+}
+
+// Stop ends the interval: no call of fn starts after Stop returns, except
+// one already handed to its executor, which then does nothing. It reports
+// whether the interval was running.
+func (t *Ticker) Stop() bool {
+	if t.stopped.Swap(true) {
+		return false
+	}
+	sched.remove(&t.e)
+	return true
+}
+
+// Ticks returns how many times fn has been called.
+func (t *Ticker) Ticks() int64 { return t.ticks.Load() }
