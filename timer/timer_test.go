@@ -143,7 +143,7 @@ func TestTimerStartedOnLoopCompletesOnLoop(t *testing.T) {
 	defer l.stop()
 	got := make(chan uint64, 3)
 	l.run(func() {
-		Delay(5*time.Millisecond).OnComplete(func(struct{}, error) { got <- loopmark.GoID() })
+		Delay(5 * time.Millisecond).OnComplete(func(struct{}, error) { got <- loopmark.GoID() })
 		After(5*time.Millisecond, func() (int, error) { got <- loopmark.GoID(); return 0, nil })
 		Timeout(future.New[int]().Future(), 5*time.Millisecond).OnComplete(func(int, error) { got <- loopmark.GoID() })
 	})
