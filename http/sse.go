@@ -92,30 +92,42 @@ func NewEventReader(r io.Reader) *EventReader {
 func (er *EventReader) readLine() (string, error) {
 	var line []byte
 	for {
-		c, err := er.r.ReadByte()
-		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
-			return "", err
-		}
 		if er.pending {
+			b, err := er.r.Peek(1)
+			if err != nil {
+				return "", err
+			}
 			er.pending = false
-			if c == '\n' {
-				continue
+			if b[0] == '\n' {
+				er.r.Discard(1)
 			}
 		}
-		switch c {
-		case '\n':
-			return string(line), nil
-		case '\r':
-			er.pending = true
-			return string(line), nil
+		buf, _ := er.r.Peek(er.r.Buffered())
+		if len(buf) == 0 {
+			if _, err := er.r.Peek(1); err != nil {
+				if err == io.EOF && len(line) > 0 {
+					err = io.ErrUnexpectedEOF
+				}
+				return "", err
+			}
+			continue
 		}
-		line = append(line, c)
+		i := bytes.IndexAny(buf, "\r\n")
+		if i < 0 {
+			line = append(line, buf...)
+			er.r.Discard(len(buf))
+			if len(line) > er.max {
+				return "", ErrEventTooLong
+			}
+			continue
+		}
+		line = append(line, buf[:i]...)
+		er.pending = buf[i] == '\r'
+		er.r.Discard(i + 1)
 		if len(line) > er.max {
 			return "", ErrEventTooLong
 		}
+		return string(line), nil
 	}
 }
 
