@@ -135,7 +135,7 @@ func TestSSEThousandSubscribersAndPruning(t *testing.T) {
 
 func TestSSESlowSubscriberDropped(t *testing.T) {
 	hub := NewHub()
-	s := startServer(t, sseRouter(hub, 64<<10))
+	s := startServer(t, sseRouter(hub, 128<<10))
 	fast := subscribe(t, s.Addr().String(), "r")
 	slow := subscribe(t, s.Addr().String(), "r") // never reads again
 	defer slow.c.Close()
