@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -168,4 +170,51 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// Build compiles the example in examples/NAME into a temporary directory
+// and returns the binary's path: process tests run programs exactly as
+// `go run ./examples/NAME` would.
+func Build(t testing.TB, name string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command in PATH to build %s: %v", name, err)
+	}
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command(goBin, "build", "-o", bin, "github.com/goasync/goasync/examples/"+name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	return bin
+}
+
+// StartProcess starts a built server binary with args plus "-port 0",
+// waits for its "Listening on ...:PORT" line and returns the port. The
+// process gets SIGINT when the test ends and must exit with status 0.
+func StartProcess(t testing.TB, bin string, args ...string) (port string, stdout *Output) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"-port", "0"}, args...)...)
+	stdout, stderr := new(Output), new(Output)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("%s exited with %v; stderr:\n%s", bin, err, stderr.String())
+			}
+		case <-time.After(Wait):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("%s did not exit on SIGINT", bin)
+		}
+	})
+	m := stdout.WaitFor(t, `Listening on \S*:(\d+)`)
+	return m[1], stdout
 }
