@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"time"
 
-	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/tcp"
+	"github.com/goasync/goasync/timer"
 )
 
 func init() {
@@ -89,7 +88,8 @@ func delayServer(o *options) error {
 				return // one reply per connection
 			}
 			s.SetData(true)
-			after(d).Via(s.Executor()).OnComplete(func(struct{}, error) {
+			// A timer future delivered on this socket's loop.
+			timer.Delay(d, timer.On(s.Executor())).OnComplete(func(struct{}, error) {
 				if s.Closed() {
 					return
 				}
@@ -99,11 +99,4 @@ func delayServer(o *options) error {
 		},
 	}, tcp.WithMulticore(true))
 	return err
-}
-
-// after is a future resolved after d.
-func after(d time.Duration) *future.Future[struct{}] {
-	p := future.New[struct{}]()
-	time.AfterFunc(d, func() { p.Resolve(struct{}{}) })
-	return p.Future()
 }
