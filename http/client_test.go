@@ -1,0 +1,334 @@
+package http
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/tcp"
+)
+
+// goServer is net/http's server with a handler set for client tests; it
+// counts new connections.
+func goServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	var conns atomic.Int32
+	mux := nethttp.NewServeMux()
+	mux.HandleFunc("/hello", func(w nethttp.ResponseWriter, r *nethttp.Request) { io.WriteString(w, "hello from net/http") })
+	mux.HandleFunc("/sha", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		h := sha256.New()
+		n, _ := io.Copy(h, r.Body)
+		fmt.Fprintf(w, "%x %d %v", h.Sum(nil), n, r.TransferEncoding)
+	})
+	mux.HandleFunc("/chunked", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Trailer", "X-Done")
+		for i := range 4 {
+			fmt.Fprintf(w, "chunk %d;", i)
+			w.(nethttp.Flusher).Flush()
+		}
+		w.Header().Set("X-Done", "yes")
+	})
+	mux.HandleFunc("/big", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Write(bytes.Repeat([]byte("0123456789abcdef"), (32<<20)/16))
+	})
+	mux.HandleFunc("/close", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		// An HTTP/1.0-style reply: no length, ends when the connection does.
+		c, brw, _ := w.(nethttp.Hijacker).Hijack()
+		brw.WriteString("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
+		brw.Flush()
+		c.Close()
+	})
+	mux.HandleFunc("/nocontent", func(w nethttp.ResponseWriter, r *nethttp.Request) { w.WriteHeader(204) })
+	mux.HandleFunc("/notmodified", func(w nethttp.ResponseWriter, r *nethttp.Request) { w.WriteHeader(304) })
+	mux.HandleFunc("/redirect/{n}", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		if n == 0 {
+			fmt.Fprintf(w, "landed %s", r.Method)
+			return
+		}
+		nethttp.Redirect(w, r, fmt.Sprintf("/redirect/%d", n-1), nethttp.StatusFound)
+	})
+	mux.HandleFunc("/see-other", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/redirect/0", nethttp.StatusSeeOther)
+	})
+	mux.HandleFunc("/temp", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/sha", nethttp.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("/slow", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ConnState = func(c net.Conn, s nethttp.ConnState) {
+		if s == nethttp.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func newClient(t *testing.T) *Client {
+	c := &Client{}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+func awaitResp(t *testing.T, f *future.Future[*nethttp.Response]) *nethttp.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := f.Await(ctx)
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	return resp
+}
+
+func readBody(t *testing.T, resp *nethttp.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("body: %v", err)
+	}
+	return string(b)
+}
+
+func TestClientAgainstGoServerKeepAlive(t *testing.T) {
+	srv, conns := goServer(t)
+	c := newClient(t)
+	for i := range 10 {
+		resp := awaitResp(t, c.Get(context.Background(), srv.URL+"/hello"))
+		if b := readBody(t, resp); resp.StatusCode != 200 || b != "hello from net/http" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 10 sequential requests", n)
+	}
+	// 64 in flight at once, then all reused.
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Get(context.Background(), srv.URL+"/hello").Await(context.Background())
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || string(b) != "hello from net/http" {
+				errs <- fmt.Errorf("%q %v", b, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := c.IdleConnections(srv.Listener.Addr().String()); n == 0 || n > 64 {
+		t.Fatalf("idle connections kept: %d", n)
+	}
+}
+
+func TestClientBodiesAgainstGoServer(t *testing.T) {
+	srv, _ := goServer(t)
+	c := newClient(t)
+	ctx := context.Background()
+	// Chunked with a trailer.
+	resp := awaitResp(t, c.Get(ctx, srv.URL+"/chunked"))
+	if b := readBody(t, resp); b != "chunk 0;chunk 1;chunk 2;chunk 3;" || resp.Trailer.Get("X-Done") != "yes" {
+		t.Fatalf("chunked: %q trailer %v", b, resp.Trailer)
+	}
+	// Until close.
+	resp = awaitResp(t, c.Get(ctx, srv.URL+"/close"))
+	if b := readBody(t, resp); b != "until the end" {
+		t.Fatalf("until close: %q", b)
+	}
+	// No bodies: HEAD, 204, 304.
+	req, _ := nethttp.NewRequest("HEAD", srv.URL+"/hello", nil)
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); b != "" || resp.ContentLength != 19 {
+		t.Fatalf("HEAD: %q %d", b, resp.ContentLength)
+	}
+	for _, p := range []string{"/nocontent", "/notmodified"} {
+		resp = awaitResp(t, c.Get(ctx, srv.URL+p))
+		if b := readBody(t, resp); b != "" {
+			t.Fatalf("%s: %q", p, b)
+		}
+	}
+	// 32 MiB down, hash-checked, read as a stream.
+	resp = awaitResp(t, c.Get(ctx, srv.URL+"/big"))
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	resp.Body.Close()
+	want := sha256.Sum256(bytes.Repeat([]byte("0123456789abcdef"), (32<<20)/16))
+	if err != nil || n != 32<<20 || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("big: %d %v", n, err)
+	}
+	// 32 MiB up, with Content-Length and chunked, hash-checked.
+	data := make([]byte, 32<<20)
+	rand.Read(data)
+	sum := fmt.Sprintf("%x", sha256.Sum256(data))
+	req, _ = nethttp.NewRequest("POST", srv.URL+"/sha", bytes.NewReader(data))
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); b != sum+" 33554432 []" {
+		t.Fatalf("upload: %q", b)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		for off := 0; off < len(data); off += 1 << 20 {
+			pw.Write(data[off : off+1<<20])
+		}
+		pw.Close()
+	}()
+	req, _ = nethttp.NewRequest("POST", srv.URL+"/sha", pr)
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); b != sum+" 33554432 [chunked]" {
+		t.Fatalf("chunked upload: %q", b)
+	}
+	// Expect: 100-continue.
+	req, _ = nethttp.NewRequest("POST", srv.URL+"/sha", strings.NewReader("after continue"))
+	req.Header.Set("Expect", "100-continue")
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); !strings.HasSuffix(b, " 14 []") {
+		t.Fatalf("expect: %q", b)
+	}
+	// ReadAll collects without blocking.
+	resp = awaitResp(t, c.Get(ctx, srv.URL+"/chunked"))
+	b, err := ReadAll(resp).Await(ctx)
+	if err != nil || string(b) != "chunk 0;chunk 1;chunk 2;chunk 3;" {
+		t.Fatalf("ReadAll: %q %v", b, err)
+	}
+}
+
+func TestClientRedirects(t *testing.T) {
+	srv, _ := goServer(t)
+	c := newClient(t)
+	ctx := context.Background()
+	resp := awaitResp(t, c.Get(ctx, srv.URL+"/redirect/5"))
+	if b := readBody(t, resp); b != "landed GET" || resp.Request.URL.Path != "/redirect/0" {
+		t.Fatalf("%q %v", b, resp.Request.URL)
+	}
+	_, err := c.Get(ctx, srv.URL+"/redirect/11").Await(ctx)
+	if !errors.Is(err, ErrTooManyRedirects) {
+		t.Fatalf("11 redirects: %v", err)
+	}
+	req, _ := nethttp.NewRequest("POST", srv.URL+"/see-other", strings.NewReader("x"))
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); b != "landed GET" {
+		t.Fatalf("303: %q", b)
+	}
+	req, _ = nethttp.NewRequest("POST", srv.URL+"/temp", strings.NewReader("resent"))
+	resp = awaitResp(t, c.Do(ctx, req))
+	if b := readBody(t, resp); !strings.HasSuffix(b, " 6 []") {
+		t.Fatalf("307 resend: %q", b)
+	}
+	noFollow := &Client{MaxRedirects: -1}
+	defer noFollow.CloseIdleConnections()
+	resp = awaitResp(t, noFollow.Get(ctx, srv.URL+"/redirect/1"))
+	readBody(t, resp)
+	if resp.StatusCode != 302 {
+		t.Fatalf("no-follow: %d", resp.StatusCode)
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	srv, _ := goServer(t)
+	ctx := context.Background()
+	c := &Client{ResponseHeaderTimeout: 200 * time.Millisecond}
+	defer c.CloseIdleConnections()
+	_, err := c.Get(ctx, srv.URL+"/slow").Await(ctx)
+	if !errors.Is(err, future.ErrTimeout) || !errors.Is(err, ErrResponseHeaderTimeout) {
+		t.Fatalf("header timeout: %v", err)
+	}
+	c2 := &Client{Timeout: 200 * time.Millisecond}
+	defer c2.CloseIdleConnections()
+	_, err = c2.Get(ctx, srv.URL+"/slow").Await(ctx)
+	if !errors.Is(err, future.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("total timeout: %v", err)
+	}
+	// A port nobody listens on.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	_, err = c.Get(ctx, "http://"+addr+"/").Await(ctx)
+	if !errors.Is(err, tcp.ErrRefused) {
+		t.Fatalf("refused: %v", err)
+	}
+	if _, err = c.Get(ctx, "https://"+addr+"/").Await(ctx); err == nil {
+		t.Fatal("https accepted")
+	}
+	// A malformed response.
+	bad, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer bad.Close()
+	go func() {
+		conn, err := bad.Accept()
+		if err != nil {
+			return
+		}
+		bufio.NewReader(conn).ReadString('\n')
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+		time.Sleep(100 * time.Millisecond)
+		conn.Close()
+	}()
+	_, err = c.Get(ctx, "http://"+bad.Addr().String()+"/").Await(ctx)
+	if !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("bad response: %v", err)
+	}
+}
+
+func TestClientAgainstOurServer(t *testing.T) {
+	hub := NewHub()
+	rt := testRouter()
+	src := sseRouter(hub, 0)
+	rt.Handle("GET /source", src)
+	s := startServer(t, rt)
+	c := newClient(t)
+	ctx := context.Background()
+	resp := awaitResp(t, c.Get(ctx, baseURL(s)+"/stream"))
+	if b := readBody(t, resp); b != "part 0\npart 1\npart 2\npart 3\npart 4\n" || resp.Trailer.Get("X-Parts") != "5" {
+		t.Fatalf("stream: %q %v", b, resp.Trailer)
+	}
+	// An SSE stream read as events while they are published.
+	sctx, cancel := context.WithCancel(ctx)
+	resp = awaitResp(t, c.Get(sctx, baseURL(s)+"/source?room=client"))
+	er := NewEventReader(resp.Body)
+	if ev, err := er.Next(); err != nil || ev.Event != "hello" {
+		t.Fatalf("%+v %v", ev, err)
+	}
+	for i := range 3 {
+		hub.Publish("client", Event{ID: fmt.Sprint(i), Data: fmt.Sprintf("event %d", i)})
+		if ev, err := er.Next(); err != nil || ev.Data != fmt.Sprintf("event %d", i) {
+			t.Fatalf("%+v %v", ev, err)
+		}
+	}
+	cancel()
+	if _, err := er.Next(); err == nil {
+		t.Fatal("stream still readable after cancel")
+	}
+	resp.Body.Close()
+	waitFor(t, "pruned", func() bool { return hub.Count("client") == 0 })
+}
