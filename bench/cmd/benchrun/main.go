@@ -82,7 +82,7 @@ func main() {
 	cfg := &config{runs: *runs, bin: *bin, lua: "lua/pipeline16.lua",
 		echoDur: 2 * time.Second, warm: 300 * time.Millisecond,
 		wrkDur: 2 * time.Second, clientDur: 2 * time.Second,
-		idleN: 15000, delayRate: 3000, delayOpen: 4 * time.Second, delay: 5 * time.Second}
+		idleN: 15000, delayRate: 3000, delayOpen: 5 * time.Second, delay: 5 * time.Second}
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *quick {

@@ -127,11 +127,18 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 		for _, m := range sc.Metrics {
 			w(" %s |", m.Name)
 		}
-		w(" %s (ours ÷ this) |\n|---|", sc.Metrics[0].Name)
+		peers := len(sc.Targets) > 1
+		if peers {
+			w(" %s (ours ÷ this) |", sc.Metrics[0].Name)
+		}
+		w("\n|---|")
 		for range sc.Metrics {
 			w("---|")
 		}
-		w("---|\n")
+		if peers {
+			w("---|")
+		}
+		w("\n")
 		om, oursOK := res[ours.Name].Median(sc.Metrics[0].Key)
 		for _, t := range sc.Targets {
 			name := t.Name
@@ -178,6 +185,8 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 			}
 			pv, _ := r.Median(sc.Metrics[0].Key)
 			switch {
+			case !peers:
+				w("\n")
 			case t.Ours || !oursOK || pv == 0:
 				w(" — |\n")
 			default:
