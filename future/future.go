@@ -53,7 +53,7 @@ func (f *Future[T]) lock() {
 		if w&lockedBit == 0 && f.word.CompareAndSwap(w, w|lockedBit) {
 			return
 		}
-		if i >= 8 {
+		if i >= 64 {
 			runtime.Gosched()
 		}
 	}
@@ -152,9 +152,8 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 		return
 	}
 	f := &p.fut
-	f.lock()
+	x := f.lockExt()
 	if f.state() == pending {
-		x := f.extLocked()
 		x.hooks = append(x.hooks, fn)
 		f.unlock()
 		return
@@ -162,7 +161,7 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 	canceled := f.flags&flagCanceled != 0
 	var cause error
 	if canceled {
-		cause = f.ext.cause
+		cause = x.cause
 	}
 	f.unlock()
 	if canceled {
@@ -193,11 +192,31 @@ func Rejected[T any](err error) *Future[T] {
 	return f
 }
 
+// extLocked returns the extras, allocating them under the lock; used on
+// rare paths only. Hot paths use lockExt.
 func (f *Future[T]) extLocked() *extra {
 	if f.ext == nil {
 		f.ext = &extra{}
 	}
 	return f.ext
+}
+
+// lockExt takes the lock and returns the extras, allocated outside the
+// lock if missing.
+func (f *Future[T]) lockExt() *extra {
+	var x *extra
+	for {
+		f.lock()
+		if f.ext != nil {
+			return f.ext
+		}
+		if x != nil {
+			f.ext = x
+			return x
+		}
+		f.unlock()
+		x = &extra{}
+	}
 }
 
 // settle moves a pending future to its final state and runs what waits
@@ -274,12 +293,16 @@ func (f *Future[T]) addCont(c continuation[T]) {
 	if f.state() == pending {
 		if f.cb == nil {
 			f.cb = c
-		} else {
-			x := f.extLocked()
-			x.more = append(x.more, c)
+			f.unlock()
+			return
 		}
 		f.unlock()
-		return
+		x := f.lockExt()
+		if f.state() == pending {
+			x.more = append(x.more, c)
+			f.unlock()
+			return
+		}
 	}
 	f.observeLocked()
 	v, err := f.val, f.err
@@ -353,21 +376,32 @@ var closedChan = func() chan struct{} {
 	return c
 }()
 
-// doneChan returns the channel closed at settlement, creating it if needed.
+// doneChan returns the channel closed at settlement, creating it if
+// needed. Allocation happens outside the lock so that the settling
+// goroutine never waits for a malloc.
 func (f *Future[T]) doneChan(observe bool) <-chan struct{} {
-	f.lock()
-	defer f.unlock()
-	if observe {
-		f.observeLocked()
+	var c chan struct{}
+	for {
+		x := f.lockExt()
+		if observe {
+			f.observeLocked()
+		}
+		if f.state() != pending {
+			f.unlock()
+			return closedChan
+		}
+		if x.done == nil {
+			if c == nil {
+				f.unlock()
+				c = make(chan struct{})
+				continue
+			}
+			x.done = c
+		}
+		d := x.done
+		f.unlock()
+		return d
 	}
-	if f.state() != pending {
-		return closedChan
-	}
-	x := f.extLocked()
-	if x.done == nil {
-		x.done = make(chan struct{})
-	}
-	return x.done
 }
 
 // Done returns a channel that is closed when the future settles. The
@@ -407,7 +441,7 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	}
 	if f.state() == pending {
 		done := f.doneChan(true)
-		if ctx == nil {
+		if ctx == nil || ctx.Done() == nil {
 			<-done
 		} else {
 			select {
