@@ -34,10 +34,7 @@ go build -o bin/load ./cmd/load
 go build -o bin/benchrun ./cmd/benchrun
 rm -f bin/ours bin/ours.err
 if [ -d cmd/ours ]; then
-  # The HTTP client driver builds only where goasync's http.Client exists.
-  if go build -tags goasync_httpclient -o bin/ours ./cmd/ours 2>/dev/null; then
-    :
-  elif ! go build -o bin/ours ./cmd/ours 2>bin/ours.err; then
+  if ! go build -o bin/ours ./cmd/ours 2>bin/ours.err; then
     echo "bench: cmd/ours did not build; its rows will say so:" >&2
     head -5 bin/ours.err >&2
     rm -f bin/ours

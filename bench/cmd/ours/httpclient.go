@@ -1,5 +1,3 @@
-//go:build goasync_httpclient
-
 package main
 
 import (
