@@ -189,12 +189,13 @@ type serverHandler Server
 func (h *serverHandler) OnOpen(c gnet.Conn) {
 	srv := (*Server)(h)
 	sock := newSocket(srv.cfg, srv, "")
+	sock.attach(c)
 	if !srv.add(sock) {
 		_ = c.Close() // closing: turn newcomers away
 		return
 	}
 	c.SetContext(sock)
-	sock.open(c)
+	sock.connected()
 }
 
 func (h *serverHandler) OnTraffic(c gnet.Conn) gnet.Action {

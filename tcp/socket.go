@@ -138,6 +138,14 @@ func newSocket(cfg *config, srv *Server, addr string) *Socket {
 
 // open runs on the loop from the runtime's OnOpen.
 func (s *Socket) open(c gnet.Conn) {
+	s.attach(c)
+	s.connected()
+}
+
+// attach binds the socket to its gnet conn; fields set here are read
+// without the lock afterwards, so attach happens before the socket is
+// published.
+func (s *Socket) attach(c gnet.Conn) {
 	s.mu.Lock()
 	s.c = c
 	s.fd = c.Fd()
@@ -151,6 +159,10 @@ func (s *Socket) open(c gnet.Conn) {
 	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
 	s.armTimeoutsLocked()
 	s.mu.Unlock()
+}
+
+// connected counts the socket and runs OnConnect.
+func (s *Socket) connected() {
 	if s.srv != nil {
 		statIn.Add(1)
 		statAccepted.Add(1)
