@@ -701,16 +701,8 @@ func (cc *clientConn) endBody(err error) {
 	}
 	cc.state = ccIdle
 	cc.reused = true
-	if b != nil {
-		b.finish(nil)
-	}
 	if cc.sock.Paused() {
 		cc.sock.Resume()
-	}
-	if !cc.pool.put(cc) {
-		cc.state = ccClosed
-		ignore(cc.sock.Close())
-		return
 	}
 	d := cc.pool.c.IdleTimeout
 	if d <= 0 {
@@ -720,6 +712,16 @@ func (cc *clientConn) endBody(err error) {
 		cc.idleTimer = time.AfterFunc(d, func() { cc.exec.Execute(cc.idleExpired) })
 	} else {
 		cc.idleTimer.Reset(d)
+	}
+	// Back in the pool before the body's readers hear of its end, so a
+	// request they send next can reuse this connection.
+	if !cc.pool.put(cc) {
+		cc.state = ccClosed
+		cc.idleTimer.Stop()
+		ignore(cc.sock.Close())
+	}
+	if b != nil {
+		b.finish(nil)
 	}
 }
 

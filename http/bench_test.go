@@ -1,0 +1,218 @@
+package http
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/goasync/goasync/future"
+)
+
+const benchRequest = "GET /api/items/42?full=1 HTTP/1.1\r\nHost: example.test\r\nUser-Agent: bench/1.0\r\n" +
+	"Accept: application/json\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\nCookie: a=b; c=d\r\n\r\n"
+
+func BenchmarkParseRequest(b *testing.B) {
+	lim := Limits{}.withDefaults()
+	r := &requestReader{lim: &lim}
+	raw := []byte(benchRequest)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ev, _, err := r.next(raw)
+		if err != nil || ev != evRequest {
+			b.Fatal(ev, err)
+		}
+	}
+}
+
+// BenchmarkParseRequestNetHTTP is the same head parsed by net/http alone
+// from a bufio.Reader, for comparison.
+func BenchmarkParseRequestNetHTTP(b *testing.B) {
+	raw := benchRequest
+	sr := strings.NewReader(raw)
+	br := bufio.NewReader(sr)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sr.Reset(raw)
+		br.Reset(sr)
+		if _, err := nethttp.ReadRequest(br); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkChunkedDecode(b *testing.B) {
+	var wire []byte
+	chunk := []byte(strings.Repeat("x", 4096))
+	for range 16 {
+		wire = appendChunk(wire, chunk)
+	}
+	wire = appendLastChunk(wire, nil)
+	out := make([]byte, 0, 70000)
+	b.SetBytes(int64(len(wire)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var d chunkedDecoder
+		o, _, err := d.Decode(out[:0], wire)
+		if err != nil || !d.Done() || len(o) != 16*4096 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResponseHead(b *testing.B) {
+	resp := Text(200, "hello")
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = appendResponseHead(buf[:0], resp, "GET", 1, true)
+	}
+}
+
+func BenchmarkEventEncode(b *testing.B) {
+	ev := Event{ID: "42", Event: "chat", Data: "{\"name\":\"ann\",\"message\":\"hello there\"}"}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = ev.AppendTo(buf[:0])
+	}
+}
+
+// roundTrips sends b.N keep-alive requests, one at a time, over one
+// connection to addr, and checks each reply.
+func roundTrips(b *testing.B, addr string) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	req := []byte("GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("ours", func(b *testing.B) {
+		s := startServer(b, Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
+		roundTrips(b, s.Addr().String())
+	})
+	b.Run("nethttp", func(b *testing.B) {
+		srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "hello")
+		}))
+		defer srv.Close()
+		roundTrips(b, srv.Listener.Addr().String())
+	})
+}
+
+// BenchmarkClient64 keeps 64 requests in flight with keep-alive against
+// the same net/http server, with our client and with net/http's.
+func BenchmarkClient64(b *testing.B) {
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		io.WriteString(w, "hello")
+	}))
+	defer srv.Close()
+	url := srv.URL + "/hello"
+	b.Run("ours", func(b *testing.B) {
+		c := &Client{MaxIdlePerHost: 64}
+		defer c.CloseIdleConnections()
+		ctx := context.Background()
+		sem := make(chan struct{}, 64)
+		var wg sync.WaitGroup
+		var failed sync.Once
+		b.ReportAllocs()
+		for b.Loop() {
+			sem <- struct{}{}
+			wg.Add(1)
+			f := future.Compose(c.Get(ctx, url), ReadAll)
+			f.OnComplete(func(body []byte, err error) {
+				if err != nil || string(body) != "hello" {
+					failed.Do(func() { b.Error(err) })
+				}
+				<-sem
+				wg.Done()
+			})
+		}
+		wg.Wait()
+	})
+	b.Run("nethttp", func(b *testing.B) {
+		tr := &nethttp.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+		defer tr.CloseIdleConnections()
+		c := &nethttp.Client{Transport: tr}
+		sem := make(chan struct{}, 64)
+		var wg sync.WaitGroup
+		var failed sync.Once
+		b.ReportAllocs()
+		for b.Loop() {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				resp, err := c.Get(url)
+				if err != nil {
+					failed.Do(func() { b.Error(err) })
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(body) != "hello" {
+					failed.Do(func() { b.Error("bad body") })
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+// BenchmarkPipelined16 sends 16 pipelined requests at a time over one
+// connection and reads the 16 replies; ns/op is per request.
+func BenchmarkPipelined16(b *testing.B) {
+	s := startServer(b, Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReaderSize(c, 64<<10)
+	batch := []byte(strings.Repeat("GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n", 16))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if n%16 == 0 {
+			if _, err := c.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		n++
+	}
+	for ; n%16 != 0; n++ {
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+}
