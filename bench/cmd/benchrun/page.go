@@ -85,6 +85,11 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 
 	// Summary of goals.
 	w("## Targets of the issue\n\n")
+	if ok, err := drawTargets(filepath.Join(plots, "targets.png"), scs, run); err != nil {
+		return err
+	} else if ok {
+		w("![ours ÷ peer for every ratio target of the issue](%s)\n\n", filepath.ToSlash(filepath.Join(relPlots, "targets.png")))
+	}
 	w("| benchmark | target | measured | status |\n| --- | --- | --- | --- |\n")
 	for _, sc := range scs {
 		for _, g := range evalGoals(sc, run.Results[sc.ID]) {
@@ -263,6 +268,13 @@ func drawChart(path string, sc *Scenario, m Metric, res map[string]*Result) erro
 	g := chart.Group{Name: ""}
 	for _, t := range sc.Targets {
 		bar := chart.Bar{Label: t.Name, Ours: t.Ours}
+		if t.Ours && m.Key == sc.Metrics[0].Key && t == oursTarget(sc) {
+			for _, gl := range sc.Goals {
+				if gl.MaxAbs > 0 {
+					bar.Mark = gl.MaxAbs
+				}
+			}
+		}
 		if t.Missing != "" {
 			bar.Missing = "see the page"
 		} else if v, ok := res[t.Name].Median(m.Key); ok {
@@ -282,6 +294,35 @@ func drawChart(path string, sc *Scenario, m Metric, res map[string]*Result) erro
 		return err
 	}
 	return f.Close()
+}
+
+// drawTargets plots ours ÷ peer for every ratio goal that was measured,
+// with the goal as a tick. It reports whether there was anything to plot.
+func drawTargets(path string, scs []*Scenario, run *Run) (bool, error) {
+	g := chart.Group{}
+	for _, sc := range scs {
+		for _, gs := range evalGoals(sc, run.Results[sc.ID]) {
+			if gs.Goal.MinRatio <= 0 || (gs.Status != "met" && gs.Status != "missed") {
+				continue
+			}
+			g.Bars = append(g.Bars, chart.Bar{Label: sc.Short + ": ours / " + gs.Goal.Peer, Value: gs.Value,
+				Ours: true, Mark: gs.Goal.MinRatio})
+		}
+	}
+	if len(g.Bars) == 0 {
+		return false, nil
+	}
+	c := &chart.Chart{Title: "ours / peer (ratio of medians)", Unit: "x", LabelWidth: 340,
+		Note: "the dark tick is the issue's target; higher is better", Groups: []chart.Group{g}}
+	f, err := os.Create(path)
+	if err != nil {
+		return false, err
+	}
+	if err := c.Encode(f); err != nil {
+		f.Close()
+		return false, err
+	}
+	return true, f.Close()
 }
 
 func oneLine(s string) string {

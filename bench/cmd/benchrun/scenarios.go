@@ -54,6 +54,7 @@ type Goal struct {
 type Scenario struct {
 	ID      string
 	Title   string
+	Short   string // for the summary chart
 	Method  string
 	Metrics []Metric // the first is the primary one
 	Targets []*Target
@@ -119,11 +120,14 @@ func (c *config) httpTargets() []*Target {
 
 func (c *config) scenarios() []*Scenario {
 	var out []*Scenario
-	echo := func(id, title string, conns, depth int, metrics []Metric, goals bool) *Scenario {
-		s := &Scenario{ID: id, Title: title, Metrics: metrics, Targets: c.echoTargets(),
+	echo := func(id, title, short string, conns, depth int, metrics []Metric, goals bool) *Scenario {
+		s := &Scenario{ID: id, Title: title, Short: short, Metrics: metrics, Targets: c.echoTargets(),
 			Method: fmt.Sprintf("`load echo`: %d connections, 64-byte messages, %d in flight per connection; "+
 				"a single-threaded epoll client answers every reply with a new message; %v measured after %v warm-up; "+
-				"server on CPU 0, client on CPU 1. Server CPU time from /proc/PID/stat (utime+stime).",
+				"server on CPU 0, client on CPU 1. Server CPU time from /proc/PID/stat (utime+stime). "+
+				"The client costs about what a fast server costs per message (one read and one write), so when "+
+				"\"load tool CPU\" nears 100%% the client caps messages/s and messages per server CPU-second is "+
+				"the fairer comparison.",
 				conns, depth, c.echoDur, c.warm),
 		}
 		if goals {
@@ -152,9 +156,9 @@ func (c *config) scenarios() []*Scenario {
 		{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
 	}
 	out = append(out,
-		echo("echo-rr-50", "Echo request/response, 50 connections, 64 B", 50, 1, rr, true),
-		echo("echo-rr-1000", "Echo request/response, 1,000 connections, 64 B", 1000, 1, rr, true),
-		echo("echo-pipe-50", "Echo pipelined, 50 connections, 16 in flight, 64 B", 50, 16, []Metric{
+		echo("echo-rr-50", "Echo request/response, 50 connections, 64 B", "echo 50 conns", 50, 1, rr, true),
+		echo("echo-rr-1000", "Echo request/response, 1,000 connections, 64 B", "echo 1,000 conns", 1000, 1, rr, true),
+		echo("echo-pipe-50", "Echo pipelined, 50 connections, 16 in flight, 64 B", "echo pipelined", 50, 16, []Metric{
 			{Key: "msg_per_sec", Name: "messages/s", Unit: "msg/s", Chart: true},
 			{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s"},
 			{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
@@ -162,7 +166,7 @@ func (c *config) scenarios() []*Scenario {
 	)
 
 	// Idle memory.
-	idle := &Scenario{ID: "idle", Title: fmt.Sprintf("Idle memory, %d connections after one round trip", c.idleN),
+	idle := &Scenario{ID: "idle", Short: "idle memory", Title: fmt.Sprintf("Idle memory, %d connections after one round trip", c.idleN),
 		Metrics: []Metric{{Key: "bytes_per_conn", Name: "server RSS per connection", Unit: "B", LowerBetter: true, Chart: true},
 			{Key: "open_seconds", Name: "time to open all", Unit: "s", LowerBetter: true}},
 		Method: fmt.Sprintf("`load idle` (a separate process: one process may open at most 20000 files) opens %d "+
@@ -211,8 +215,8 @@ func (c *config) scenarios() []*Scenario {
 	out = append(out, idle)
 
 	// HTTP server with wrk.
-	wrk := func(id, title string, pipelined bool, goal float64) *Scenario {
-		s := &Scenario{ID: id, Title: title, Targets: c.httpTargets(),
+	wrk := func(id, title, short string, pipelined bool, goal float64) *Scenario {
+		s := &Scenario{ID: id, Title: title, Short: short, Targets: c.httpTargets(),
 			Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true}},
 			Goals:   []Goal{{Text: fmt.Sprintf("at least %.1fx net/http", goal), Peer: "net/http", MinRatio: goal}},
 		}
@@ -245,11 +249,11 @@ func (c *config) scenarios() []*Scenario {
 		return s
 	}
 	out = append(out,
-		wrk("http-plain", "HTTP server, wrk -t1 -c64, keep-alive", false, 1.5),
-		wrk("http-pipe", "HTTP server, wrk -t1 -c64, 16-deep pipelining", true, 5))
+		wrk("http-plain", "HTTP server, wrk -t1 -c64, keep-alive", "HTTP server", false, 1.5),
+		wrk("http-pipe", "HTTP server, wrk -t1 -c64, 16-deep pipelining", "HTTP pipelined", true, 5))
 
 	// HTTP client.
-	cl := &Scenario{ID: "http-client", Title: "HTTP client, 64 requests in flight, keep-alive",
+	cl := &Scenario{ID: "http-client", Short: "HTTP client", Title: "HTTP client, 64 requests in flight, keep-alive",
 		Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true}},
 		Goals:   []Goal{{Text: "at least 1.5x net/http's client", Peer: "net/http client", MinRatio: 1.5}},
 		Method: fmt.Sprintf("each client keeps 64 GET requests in flight over keep-alive connections against the "+
@@ -280,7 +284,7 @@ func (c *config) scenarios() []*Scenario {
 	out = append(out, cl)
 
 	// TCP proxy.
-	px := &Scenario{ID: "proxy", Title: "TCP proxy, wrk -t1 -c64 through the proxy",
+	px := &Scenario{ID: "proxy", Short: "TCP proxy", Title: "TCP proxy, wrk -t1 -c64 through the proxy",
 		Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true},
 			{Key: "p99_us", Name: "p99", Unit: "µs", LowerBetter: true}},
 		Goals: []Goal{{Text: "at least 1.0x the io.Copy proxy", Peer: "Go io.Copy proxy", MinRatio: 1.0}},
@@ -321,7 +325,7 @@ func (c *config) scenarios() []*Scenario {
 	out = append(out, px)
 
 	// cl-async's delay server.
-	dl := &Scenario{ID: "delay", Title: fmt.Sprintf("Delay server (cl-async's benchmark), %v delay", c.delay),
+	dl := &Scenario{ID: "delay", Short: "delay server", Title: fmt.Sprintf("Delay server (cl-async's benchmark), %v delay", c.delay),
 		Metrics: []Metric{
 			{Key: "peak_held", Name: "peak connections held", Unit: "conns", Chart: true},
 			{Key: "drain_rate", Name: "then rate", Unit: "replies/s"},

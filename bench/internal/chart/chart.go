@@ -24,6 +24,8 @@ type Bar struct {
 	Value   float64
 	Ours    bool
 	Missing string
+	// Mark, when positive, draws a dark tick at this value (a target).
+	Mark float64
 }
 
 // Group is a titled set of bars sharing the chart's scale.
@@ -38,6 +40,8 @@ type Chart struct {
 	Unit   string // shown after each value and in the subtitle
 	Note   string // a line under the title, e.g. "higher is better"
 	Groups []Group
+	// LabelWidth is the width in pixels of the label column (default 230).
+	LabelWidth int
 }
 
 var (
@@ -52,7 +56,7 @@ var (
 const (
 	width   = 900
 	labelW  = 230
-	valueW  = 130
+	valueW  = 175
 	rowH    = 22
 	barH    = 15
 	groupH  = 22
@@ -91,8 +95,12 @@ func (c *Chart) Encode(w io.Writer) error {
 	if maxV <= 0 {
 		maxV = 1
 	}
-	x0 := labelW
-	barMax := width - labelW - valueW - padding
+	lw := labelW
+	if c.LabelWidth > 0 {
+		lw = c.LabelWidth
+	}
+	x0 := lw
+	barMax := width - lw - valueW - padding
 	// Light vertical grid at quarters of the scale.
 	for q := 1; q <= 4; q++ {
 		x := x0 + barMax*q/4
@@ -109,7 +117,7 @@ func (c *Chart) Encode(w io.Writer) error {
 			if b.Ours {
 				col = colOurs
 			}
-			text(img, padding+12, y+14, clip(b.Label, (labelW-padding-16)/7), colText)
+			text(img, padding+12, y+14, clip(b.Label, (lw-padding-16)/7), colText)
 			if b.Missing != "" {
 				text(img, x0+4, y+14, clip("not measured: "+b.Missing, (width-x0-padding)/7), colMuted)
 			} else {
@@ -119,12 +127,34 @@ func (c *Chart) Encode(w io.Writer) error {
 				}
 				top := y + (rowH-barH)/2
 				fill(img, image.Rect(x0, top, x0+wpx, top+barH), col)
-				text(img, x0+wpx+6, y+14, Format(b.Value)+" "+c.Unit, colText)
+				label := Format(b.Value) + unitSep(c.Unit) + c.Unit
+				if b.Mark > 0 {
+					mx := x0 + int(math.Round(b.Mark/maxV*float64(barMax)))
+					fill(img, image.Rect(mx-1, top-3, mx+1, top+barH+3), colText)
+					label += " (target " + Format(b.Mark) + unitSep(c.Unit) + c.Unit + ")"
+				}
+				text(img, max(x0+wpx, markX(b, x0, barMax, maxV))+6, y+14, label, colText)
 			}
 			y += rowH
 		}
 	}
 	return png.Encode(w, img)
+}
+
+// markX is the right end of a bar's target tick, or 0.
+func markX(b Bar, x0, barMax int, maxV float64) int {
+	if b.Mark <= 0 {
+		return 0
+	}
+	return x0 + int(math.Round(b.Mark/maxV*float64(barMax))) + 1
+}
+
+// unitSep is the space between a value and its unit ("1.2x", "3 KB").
+func unitSep(unit string) string {
+	if unit == "x" || unit == "" {
+		return ""
+	}
+	return " "
 }
 
 func fill(img *image.RGBA, r image.Rectangle, c color.Color) {
