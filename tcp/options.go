@@ -40,6 +40,7 @@ type config struct {
 
 func newConfig(opts []Option) *config {
 	c := &config{
+		reusePort:      true,
 		connectTimeout: DefaultConnectTimeout,
 		maxBuffered:    DefaultMaxBuffered,
 		high:           DefaultHighWatermark,
@@ -138,8 +139,12 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 // WithMulticore gives a server one event loop per CPU.
 func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on } }
 
-// WithReusePort sets SO_REUSEPORT on a server's listening socket (each loop
-// accepts on its own socket on Linux).
+// WithReusePort sets SO_REUSEPORT on a server's listening sockets (on by
+// default): each loop accepts on its own socket, one connection at a time,
+// which is what lets the connection cap hold under a flood. Off, gnet's
+// single acceptor takes every pending connection in one burst, which can
+// exceed the descriptor limit before the cap closes the excess. Unix
+// sockets never use it.
 func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
 
 // WithLoops sets a server's number of event loops (default GOMAXPROCS).

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/stats"
@@ -31,8 +31,12 @@ type listenConfig struct {
 // WithMulticore) instead of the runtime's loop count.
 func WithMulticore(on bool) ListenOption { return func(c *listenConfig) { c.multicore = on } }
 
-// WithReusePort sets SO_REUSEPORT on the listening socket; with several
-// loops each loop then accepts on its own socket (Linux load-balances).
+// WithReusePort sets SO_REUSEPORT on the listening socket; each loop then
+// accepts on its own socket (Linux load-balances), one connection per
+// wake-up, and a connection beyond WithMaxConns is closed before the next
+// accept. Without it gnet's main reactor accepts in a burst until EAGAIN,
+// so a flood can use more descriptors than the cap before the loops turn
+// the excess away. gnet ignores it for unix sockets.
 func WithReusePort(on bool) ListenOption { return func(c *listenConfig) { c.reusePort = on } }
 
 // WithListenLoops sets the listener's loop count (default: the runtime's).
@@ -42,6 +46,10 @@ func WithListenLoops(n int) ListenOption { return func(c *listenConfig) { c.loop
 // beyond the cap is closed at once and never reaches the Handler. n <= 0
 // means no cap.
 func WithMaxConns(n int) ListenOption { return func(c *listenConfig) { c.maxConns = n } }
+
+// ErrEngineStopped is a listener's Err when its engine stopped without
+// Close or Shutdown: gnet shuts an engine down when accept fails (EMFILE).
+var ErrEngineStopped = errors.New("goasync runtime: listener engine stopped by itself (accept failed)")
 
 // Listener is a gnet server engine bound to one address.
 type Listener struct {
@@ -56,6 +64,7 @@ type Listener struct {
 	conns    atomic.Int64
 	rejected atomic.Int64
 	runErr   error
+	stopping atomic.Bool
 	done     chan struct{} // closed when gnet.Run returned
 	stopOnce sync.Once
 }
@@ -96,6 +105,16 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 	} else {
 		gopts = append(gopts, gnet.WithNumEventLoop(l.loops))
 	}
+	if strings.HasPrefix(network, "tcp") || strings.HasPrefix(network, "udp") {
+		// Pick the port for ":0" here: with SO_REUSEPORT every loop binds
+		// its own socket (":0" would give each a different port), and it
+		// tells Addr the port without asking gnet.
+		a, err := fixPort(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("goasync runtime: listen %s %s: %w", network, addr, err)
+		}
+		addr = a
+	}
 	ev := &serverEvents{l: l, booted: make(chan struct{})}
 	r.mu.Lock()
 	if r.state != stateRunning {
@@ -107,7 +126,16 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 
 	go func() {
 		defer close(l.done)
-		l.runErr = gnet.Run(ev, network+"://"+addr, gopts...)
+		err := gnet.Run(ev, network+"://"+addr, gopts...)
+		if err == nil && !l.stopping.Load() {
+			select {
+			case <-ev.booted:
+				// gnet reports a fatal accept error only in its log.
+				err = ErrEngineStopped
+			default:
+			}
+		}
+		l.runErr = err
 	}()
 	select {
 	case <-ev.booted:
@@ -122,46 +150,48 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 		return nil, fmt.Errorf("goasync runtime: listen %s %s: %w", network, addr, err)
 	}
 	l.eng = ev.eng
-	l.addr = boundAddr(l.eng, network, addr)
+	l.addr = boundAddr(network, addr)
 	r.addLoops(int64(l.loops))
 	return l, nil
 }
 
-// boundAddr asks the kernel which address the listener got (port 0 picks
-// one).
-func boundAddr(eng gnet.Engine, network, addr string) net.Addr {
-	if network == "unix" {
-		return &net.UnixAddr{Name: addr, Net: "unix"}
-	}
-	fd, err := eng.Dup()
+// fixPort replaces a zero port by a free one.
+func fixPort(network, addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil
+		return "", err
 	}
-	defer unix.Close(fd)
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return nil
-	}
-	var ip net.IP
-	var port int
-	var zone string
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		ip, port = net.IP(a.Addr[:]).To16(), a.Port
-	case *unix.SockaddrInet6:
-		ip, port = net.IP(a.Addr[:]), a.Port
-		if a.ZoneId != 0 {
-			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
-				zone = ifi.Name
-			}
-		}
-	default:
-		return nil
+	if port != "0" && port != "" {
+		return addr, nil
 	}
 	if strings.HasPrefix(network, "udp") {
-		return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+		c, err := net.ListenPacket(network, addr)
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		return net.JoinHostPort(host, strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port)), nil
 	}
-	return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)), nil
+}
+
+// boundAddr is the listener's address as a net.Addr.
+func boundAddr(network, addr string) net.Addr {
+	switch {
+	case network == "unix":
+		return &net.UnixAddr{Name: addr, Net: "unix"}
+	case strings.HasPrefix(network, "udp"):
+		a, _ := net.ResolveUDPAddr(network, addr)
+		return a
+	default:
+		a, _ := net.ResolveTCPAddr(network, addr)
+		return a
+	}
 }
 
 // Addr returns the address the listener is bound to.
@@ -206,6 +236,7 @@ func (l *Listener) Close(ctx context.Context) error {
 
 // stop signals the engine and waits for it.
 func (l *Listener) stop() error {
+	l.stopping.Store(true)
 	l.stopOnce.Do(func() {
 		// Engine.Stop polls every 500ms; an already-ended context makes it
 		// return right after signaling, and done tells when it finished.
