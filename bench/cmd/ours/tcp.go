@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"log"
+	"os"
+	"sync/atomic"
 
 	"github.com/goasync/goasync/tcp"
 	"github.com/goasync/goasync/timer"
@@ -21,44 +24,113 @@ func echoServer(o *options) error {
 	return err
 }
 
+// link is what each socket of a proxied pair holds in its Data: its peer,
+// and the pair's count of half-closes seen.
+type link struct {
+	peer *tcp.Socket
+	eofs *atomic.Int32
+	// eofHeld: the peer half-closed while this socket was paused with
+	// bytes still buffered; the half-close is passed on after they are.
+	eofHeld atomic.Bool
+}
+
 // proxyServer relays every inbound connection to o.backend. The inbound
-// socket holds its outbound peer with SetData; each direction pauses its
-// reader while the other side's output is above the high watermark and
-// resumes it when the output drains (Writable).
+// socket holds its outbound peer with SetData (and the outbound one holds
+// the inbound one). Each direction pauses its reader while the other
+// side's output is above the high watermark and resumes it when that output
+// drains (Writable). A half-close is passed on (CloseWrite) and the pair
+// closes once both directions ended, so no byte in flight is lost.
 func proxyServer(o *options) error {
 	backend := o.backend
 	_, err := tcp.Listen(o.addr, tcp.Handler{
 		OnConnect: func(in *tcp.Socket) {
 			in.Pause() // hold what the client sends until the backend is connected
+			eofs := new(atomic.Int32)
 			outH := tcp.Handler{
-				OnData:  func(out *tcp.Socket, data []byte) { relay(out, in, data) },
-				OnClose: func(*tcp.Socket, error) { in.Close() },
+				OnData: func(out *tcp.Socket, data []byte) { relay(out, in, data) },
+				OnEOF:  func(out *tcp.Socket) { onEOF(out) },
+				OnClose: func(out *tcp.Socket, err error) {
+					debugf("proxy: outbound %d closed (%v), read %d wrote %d", out.ID(), err, out.BytesRead(), out.BytesWritten())
+					if err != nil {
+						in.Abort()
+						return
+					}
+					in.Close()
+				},
 			}
-			tcp.Connect(context.Background(), backend, tcp.WithHandler(outH)).OnComplete(func(out *tcp.Socket, err error) {
-				if err != nil {
-					in.Abort()
-					return
-				}
-				in.SetData(out)
-				if in.Closed() {
-					out.Close()
-					return
-				}
-				in.Resume()
-			})
+			tcp.Connect(context.Background(), backend, tcp.WithHandler(outH), tcp.WithHalfOpen(true)).
+				OnComplete(func(out *tcp.Socket, err error) {
+					if err != nil {
+						in.Abort()
+						return
+					}
+					out.SetData(&link{peer: in, eofs: eofs})
+					in.SetData(&link{peer: out, eofs: eofs})
+					if in.Closed() {
+						out.Close()
+						return
+					}
+					in.Resume()
+				})
 		},
 		OnData: func(in *tcp.Socket, data []byte) {
-			if out, ok := in.Data().(*tcp.Socket); ok {
-				relay(in, out, data)
+			if l, ok := in.Data().(*link); ok {
+				relay(in, l.peer, data)
 			}
 		},
-		OnClose: func(in *tcp.Socket, _ error) {
-			if out, ok := in.Data().(*tcp.Socket); ok {
-				out.Close()
+		OnEOF: func(in *tcp.Socket) {
+			if _, ok := in.Data().(*link); ok {
+				onEOF(in)
+				return
+			}
+			in.Abort() // EOF before the backend answered: nothing to relay
+		},
+		OnClose: func(in *tcp.Socket, err error) {
+			debugf("proxy: inbound %d closed (%v), read %d wrote %d", in.ID(), err, in.BytesRead(), in.BytesWritten())
+			l, ok := in.Data().(*link)
+			switch {
+			case !ok:
+			case err != nil:
+				l.peer.Abort()
+			default:
+				l.peer.Close()
 			}
 		},
-	}, tcp.WithMulticore(true))
+	}, tcp.WithMulticore(true), tcp.WithHalfOpen(true))
 	return err
+}
+
+// onEOF handles src's peer half-closing. The tcp package reports it at
+// once even when src is paused with received bytes still buffered, so then
+// the half-close waits until a Resume has delivered them (see relay).
+func onEOF(src *tcp.Socket) {
+	l := src.Data().(*link)
+	if src.Paused() {
+		l.eofHeld.Store(true)
+		return
+	}
+	halfClose(src, l.peer, l.eofs)
+}
+
+// heldEOF passes on a half-close that onEOF held, once src is no longer
+// paused (this runs on src's loop after Resume delivered its buffer).
+func heldEOF(src *tcp.Socket) {
+	l, ok := src.Data().(*link)
+	if !ok || src.Paused() || !l.eofHeld.CompareAndSwap(true, false) {
+		return
+	}
+	halfClose(src, l.peer, l.eofs)
+}
+
+// halfClose passes src's half-close on to dst once dst has written what it
+// queued; after the second direction ends, both sockets close.
+func halfClose(src, dst *tcp.Socket, eofs *atomic.Int32) {
+	debugf("proxy: %d half-closed, passing it on to %d", src.ID(), dst.ID())
+	dst.CloseWrite()
+	if eofs.Add(1) == 2 {
+		src.Close()
+		dst.Close()
+	}
 }
 
 // relay writes data from src to dst, pausing src while dst's output is
@@ -70,7 +142,11 @@ func relay(src, dst *tcp.Socket, data []byte) {
 		return
 	}
 	src.Pause()
-	w.OnComplete(func(struct{}, error) { src.Resume() })
+	w.OnComplete(func(struct{}, error) {
+		src.Resume()
+		// Queued behind the delivery of src's buffered bytes on its loop.
+		src.Executor().Execute(func() { heldEOF(src) })
+	})
 }
 
 // delayResponse is the reply of cl-async's benchmark server.
@@ -99,4 +175,11 @@ func delayServer(o *options) error {
 		},
 	}, tcp.WithMulticore(true))
 	return err
+}
+
+// debugf logs when BENCH_DEBUG is set.
+func debugf(format string, a ...any) {
+	if os.Getenv("BENCH_DEBUG") != "" {
+		log.Printf(format, a...)
+	}
 }
