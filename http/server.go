@@ -147,6 +147,7 @@ const (
 	dlIdle
 	dlHead
 	dlBody
+	dlEOF // the peer half-closed and replies are still pending
 )
 
 // conn is the server side of one connection. Everything in it runs on the
@@ -171,6 +172,7 @@ type conn struct {
 	paused       bool
 	wantContinue bool // send 100 Continue when the replies ahead are out
 	eof          bool
+	linger       bool // close by half-closing first (after a refusal)
 
 	timer    *time.Timer
 	timerAt  time.Time
@@ -241,6 +243,7 @@ func (c *conn) refuse(err error) {
 		logx.L().Debug("http: refused request", zap.String("remote", c.remote), zap.Int("status", code), zap.Error(err))
 	}
 	c.noMore = true
+	c.linger = true
 	c.in = nil
 	c.reading = false
 	c.wantContinue = false
@@ -480,16 +483,18 @@ func (c *conn) streamEnd(s *Stream, framed []byte, closeConn bool) {
 
 // ------------------------------------------------------------- closing
 
-// closeGraceful sends what is queued, half-closes, and closes once the
-// peer closes too or lingerTime passes, so the peer can read the last
-// reply even if it sent more bytes than were read.
+// closeGraceful sends what is queued and closes. After a refused request
+// the client may still be sending (a body over the limit, pipelined
+// requests); closing then would make the kernel reset the connection and
+// the client could lose the error reply, so the connection half-closes and
+// lingers, discarding input, until the peer closes or lingerTime passes.
 func (c *conn) closeGraceful() {
 	if c.closed {
 		return
 	}
 	c.noMore = true
 	c.flush()
-	if c.eof {
+	if c.eof || !c.linger {
 		ignore(c.sock.Close())
 		return
 	}
@@ -506,8 +511,16 @@ func (c *conn) shutdown() {
 		return
 	}
 	c.noMore = true
-	if len(c.queue) == 0 && c.active == nil {
-		c.closeGraceful()
+	if c.active != nil {
+		// End a long-lived stream cleanly (the last chunk goes out), so
+		// event-stream clients see the end and reconnect elsewhere.
+		c.active.Close()
+		return
+	}
+	if len(c.queue) == 0 && !c.reading {
+		// Idle: nothing unread to reset the close, so no lingering.
+		c.flush()
+		ignore(c.sock.Close())
 	}
 }
 
@@ -528,7 +541,9 @@ func (c *conn) onEOF() {
 	if len(c.queue) == 0 && c.active == nil {
 		c.flush()
 		ignore(c.sock.Close())
+		return
 	}
+	c.setDeadline(time.Now())
 }
 
 func ignoreResult(struct{}, error) {}
@@ -569,6 +584,15 @@ func (c *conn) onClose(err error) {
 // a request head is arriving, the body timeout while its body is, the idle
 // timeout when nothing is in progress, none while replies are pending.
 func (c *conn) setDeadline(now time.Time) {
+	if c.eof && !c.closed {
+		// Replies owed to a peer that has half-closed: give the
+		// handlers IdleTimeout, then give up, so a handler that never
+		// answers cannot pin the connection.
+		if c.dlKind != dlEOF {
+			c.armDeadline(dlEOF, now.Add(c.lim.IdleTimeout), now)
+		}
+		return
+	}
 	if c.closed || (c.noMore && !c.reading) {
 		c.dlKind = dlNone
 		return
@@ -584,12 +608,20 @@ func (c *conn) setDeadline(now time.Time) {
 		c.dlKind = dlNone
 		return
 	}
+	c.armDeadline(c.dlKind, c.deadline, now)
+}
+
+// armDeadline sets the deadline and makes sure the timer fires by then. The
+// timer is only moved earlier: when it fires before the deadline it re-arms
+// itself, so moving a deadline later (every request) costs no timer reset.
+func (c *conn) armDeadline(kind deadlineKind, at, now time.Time) {
+	c.dlKind, c.deadline = kind, at
 	if c.timer == nil {
-		c.timerAt = c.deadline
-		c.timer = time.AfterFunc(c.deadline.Sub(now), func() { c.exec.Execute(c.onTimer) })
-	} else if c.timerAt.After(c.deadline) || c.timerAt.Before(now) {
-		c.timerAt = c.deadline
-		c.timer.Reset(c.deadline.Sub(now))
+		c.timerAt = at
+		c.timer = time.AfterFunc(at.Sub(now), func() { c.exec.Execute(c.onTimer) })
+	} else if c.timerAt.After(at) || c.timerAt.Before(now) {
+		c.timerAt = at
+		c.timer.Reset(at.Sub(now))
 	}
 }
 
@@ -604,6 +636,9 @@ func (c *conn) onTimer() {
 		return
 	}
 	switch c.dlKind {
+	case dlEOF:
+		c.dlKind = dlNone
+		c.sock.Abort()
 	case dlIdle:
 		c.dlKind = dlNone
 		c.closeGraceful()

@@ -512,3 +512,47 @@ func TestGracefulClose(t *testing.T) {
 		t.Fatalf("close: %v", closeErr)
 	}
 }
+
+func TestCloseEndsStreamsCleanly(t *testing.T) {
+	hub := NewHub()
+	s, err := Listen("127.0.0.1:0", sseRouter(hub, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := subscribe(t, s.Addr().String(), "bye")
+	defer sub.c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Close(ctx) }()
+	// The event stream ends with the last chunk, not a reset.
+	if _, err := sub.er.Next(); err != io.EOF {
+		t.Fatalf("stream end: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if hub.Count("bye") != 0 {
+		t.Fatal("subscriber left behind")
+	}
+}
+
+func TestHalfClosedPeerWithStuckHandler(t *testing.T) {
+	rt := NewRouter()
+	never := future.New[*Response]()
+	rt.Handle("GET /never", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] { return never.Future() }))
+	s := startServer(t, rt, WithLimits(Limits{IdleTimeout: 200 * time.Millisecond}))
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET /never HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.(*net.TCPConn).CloseWrite()
+	if _, err := io.ReadAll(c); err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("read: %v", err)
+	}
+	waitFor(t, "connection dropped", func() bool { return s.Count() == 0 })
+	never.Resolve(Text(200, "late")) // settles into a closed connection: no effect
+}
