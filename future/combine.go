@@ -233,25 +233,37 @@ func WithContext[T any](ctx context.Context, f *Future[T]) *Future[T] {
 }
 
 type ctxState[T any] struct {
-	p    Promise[T]
-	stop func() bool
+	p       Promise[T]
+	stop    func() bool
+	cause   error       // written before expired is set
+	expired atomic.Bool // ctx ended: the outcome is cause
 }
 
+// expire cancels the upstream first (when this is its only consumer), so
+// its producer has been told by the time the rejection is visible; the
+// cancellation then arrives through complete, which rejects with the
+// context's cause.
 func (st *ctxState[T]) expire(ctx context.Context) {
-	cause := context.Cause(ctx)
+	st.cause = context.Cause(ctx)
+	st.expired.Store(true)
 	out := &st.p.fut
 	out.lock()
 	src := out.src
 	out.unlock()
-	var zero T
-	if out.settle(zero, cause, false, nil) && src != nil {
-		src.cancelUp(cause)
+	if src != nil {
+		src.cancelUp(st.cause)
 	}
+	var zero T
+	out.settle(zero, st.cause, false, nil)
 }
 
 func (st *ctxState[T]) complete(v T, err error) {
 	if st.stop != nil {
 		st.stop()
+	}
+	if st.expired.Load() {
+		var zero T
+		v, err = zero, st.cause
 	}
 	st.p.fut.settle(v, err, false, nil)
 }

@@ -263,16 +263,18 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	if tr != nil {
 		tr.settled(canceled, err)
 	}
-	if done != nil {
-		close(done)
-	}
 	if canceled {
+		// The producer hears first, so a consumer that sees the
+		// cancellation can rely on the hooks having run.
 		for _, h := range hooks {
 			runHook(h, cause)
 		}
 		if src != nil {
 			src.cancelUp(cause)
 		}
+	}
+	if done != nil {
+		close(done)
 	}
 	if cb != nil {
 		cb.complete(v, err)
