@@ -1,0 +1,113 @@
+package goasync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"golang.org/x/sys/unix"
+
+	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/tcp"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	_ = goasync.Shutdown(context.Background())
+	goasync.SetLogger(nil)
+	if code == 0 {
+		if err := goleak.Find(
+			goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+			goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+		); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func TestLoggerStatsAndShutdown(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	goasync.SetLogger(zap.New(core))
+	defer goasync.SetLogger(nil)
+
+	before := goasync.ReadStats()
+	srv, err := tcp.Listen("127.0.0.1:0", tcp.Handler{
+		OnData: func(s *tcp.Socket, d []byte) { s.Write(d) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := tcp.Connect(ctx, srv.Addr().String()).Await(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WriteString("ping")
+	if b, err := s.ReadN(4).Await(ctx); err != nil || string(b) != "ping" {
+		t.Fatalf("echo %q %v", b, err)
+	}
+	st := goasync.ReadStats()
+	if st.Loops < 1 || st.ConnsIn < 1 || st.ConnsOut < 1 ||
+		st.AcceptedTotal <= before.AcceptedTotal || st.DialedTotal <= before.DialedTotal ||
+		st.BytesWritten < before.BytesWritten+8 || st.BytesRead < before.BytesRead+8 {
+		t.Fatalf("stats before %+v after %+v", before, st)
+	}
+	if logs.FilterField(zap.String("event", "accept")).Len() == 0 ||
+		logs.FilterField(zap.String("event", "dial")).Len() == 0 ||
+		logs.FilterField(zap.String("event", "open")).Len() == 0 {
+		t.Fatalf("missing socket events in the debug log: %v", logs.All())
+	}
+
+	// A dial that hangs settles with an error when the runtime shuts down.
+	pending := tcp.Connect(context.Background(), hangingAddr(t))
+	time.Sleep(50 * time.Millisecond)
+	if err := goasync.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pending.Await(ctx); !errors.Is(err, tcp.ErrClosed) || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("pending connect after Shutdown: %v", err)
+	}
+	if !s.Closed() {
+		t.Fatal("socket open after Shutdown")
+	}
+	if st := goasync.ReadStats(); st.ConnsIn != 0 || st.ConnsOut != 0 {
+		t.Fatalf("connections left after Shutdown: %+v", st)
+	}
+}
+
+// hangingAddr is a loopback listener with a backlog of 0 whose queue is
+// full, so a further connect hangs.
+func hangingAddr(t *testing.T) string {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
+	for i := 0; i < 8; i++ {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	return addr
+}
