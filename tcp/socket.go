@@ -85,6 +85,7 @@ type Socket struct {
 	local  net.Addr
 	remote net.Addr
 	addr   string // remote address for errors
+	loop   int64  // loop id for logs
 
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
@@ -126,6 +127,7 @@ type Socket struct {
 	readTO, writeTO, idleTO time.Duration
 	lastRead, lastWrite     int64
 	lastProgress            int64
+	blockedAt               int64
 	toTimer                 *time.Timer
 }
 
@@ -150,6 +152,7 @@ func (s *Socket) attach(c gnet.Conn) {
 	s.c = c
 	s.fd = c.Fd()
 	s.exec = runtime.LoopExecutor(c)
+	s.loop = s.cfg.rt.LoopID(c)
 	s.local = copyAddr(c.LocalAddr())
 	s.remote = copyAddr(c.RemoteAddr())
 	if s.addr == "" && s.remote != nil {
@@ -190,7 +193,7 @@ func copyAddr(a net.Addr) net.Addr {
 }
 
 func (s *Socket) log(event string, err error, fields ...zap.Field) {
-	fs := append(fields, zap.Uint64("socket", s.id), zap.String("event", event),
+	fs := append(fields, zap.Uint64("socket", s.id), zap.String("event", event), zap.Int64("loop", s.loop),
 		zap.Int64("bytes_read", s.bytesRead.Load()), zap.Int64("bytes_written", s.bytesWritten.Load()))
 	if s.remote != nil {
 		fs = append(fs, zap.String("remote", s.remote.String()))
@@ -298,8 +301,12 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 		}
 		p = p[n:]
 		s.lastProgress = now()
+		s.blockedAt = s.lastProgress
 	}
 	s.enqueue(p)
+	if logx.Debug() {
+		s.log("write-queued", nil, zap.Int("bytes", len(p)), zap.Int("queued", s.queued))
+	}
 	pr := future.New[struct{}]()
 	s.wwait = append(s.wwait, pendingWrite{end: s.accepted, p: pr})
 	if !s.blocked && s.queued > s.cfg.high {
@@ -467,6 +474,9 @@ func (s *Socket) flushLocked(done []func()) []func() {
 		return done
 	}
 	s.out = nil
+	if logx.Debug() {
+		s.log("drained", nil, zap.Duration("blocked_for", time.Duration(now()-s.blockedAt)))
+	}
 	return s.drainedLocked(done)
 }
 
@@ -619,6 +629,9 @@ func (s *Socket) failLocked(err error, done []func()) []func() {
 		return done
 	}
 	s.closeErr = err
+	if logx.Debug() {
+		s.log("fail", err)
+	}
 	s.state = stClosing
 	s.wrShut = true
 	s.out, s.queued = nil, 0
@@ -806,6 +819,9 @@ func (s *Socket) onTraffic(c gnet.Conn) gnet.Action {
 	s.bytesRead.Add(int64(n))
 	statBytesRead.Add(int64(n))
 	stats.BytesRead.Add(int64(n))
+	if logx.Debug() {
+		s.log("read", nil, zap.Int("bytes", n))
+	}
 	s.mu.Lock()
 	if s.readTO > 0 || s.idleTO > 0 {
 		s.lastRead = now()

@@ -170,7 +170,7 @@ func (e *clientEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	stats.ConnsOut.Add(1)
 	stats.DialedTotal.Add(1)
 	if logx.Debug() {
-		logEvent("dial", c, nil, zap.String("network", op.network), zap.String("addr", op.addr),
+		e.r.logEvent("dial", c, nil, zap.String("network", op.network), zap.String("addr", op.addr),
 			zap.Duration("duration", time.Since(op.start)))
 	}
 	op.h.OnOpen(c)
@@ -190,7 +190,7 @@ func (e *clientEvents) OnClose(c gnet.Conn, err error) gnet.Action {
 	}
 	stats.ConnsOut.Add(-1)
 	stats.ClosedTotal.Add(1)
-	logEvent("close", c, err)
+	e.r.logEvent("close", c, err)
 	op.h.OnClose(c, err)
 	return gnet.None
 }

@@ -276,13 +276,13 @@ func (e *serverEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if max := l.cfg.maxConns; max > 0 && l.conns.Load() >= int64(max) {
 		l.rejected.Add(1)
 		c.SetContext(rejectedConn{})
-		logEvent("reject", c, nil)
+		l.r.logEvent("reject", c, nil)
 		return nil, gnet.Close
 	}
 	l.conns.Add(1)
 	stats.ConnsIn.Add(1)
 	stats.AcceptedTotal.Add(1)
-	logEvent("accept", c, nil)
+	l.r.logEvent("accept", c, nil)
 	l.h.OnOpen(c)
 	return nil, gnet.None
 }
@@ -298,7 +298,7 @@ func (e *serverEvents) OnClose(c gnet.Conn, err error) gnet.Action {
 	e.l.conns.Add(-1)
 	stats.ConnsIn.Add(-1)
 	stats.ClosedTotal.Add(1)
-	logEvent("close", c, err)
+	e.l.r.logEvent("close", c, err)
 	e.l.h.OnClose(c, err)
 	return gnet.None
 }

@@ -274,7 +274,19 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 // loopState is per event loop: whether its goroutine is marked.
 type loopState struct {
 	marked bool // touched only on the loop goroutine
+	id     int64
 	exec   loopExecutor
+}
+
+var loopIDs atomic.Int64
+
+// LoopID returns a small number naming c's event loop in logs (0 when the
+// loop has not run a callback yet).
+func (r *Runtime) LoopID(c gnet.Conn) int64 {
+	if v, ok := r.loopStates.Load(c.EventLoop()); ok {
+		return v.(*loopState).id
+	}
+	return 0
 }
 
 // markLoop marks the calling loop goroutine once. It must run on c's loop.
@@ -282,7 +294,7 @@ func (r *Runtime) markLoop(c gnet.Conn) {
 	el := c.EventLoop()
 	v, ok := r.loopStates.Load(el)
 	if !ok {
-		v, _ = r.loopStates.LoadOrStore(el, &loopState{exec: loopExecutor{el: el}})
+		v, _ = r.loopStates.LoadOrStore(el, &loopState{id: loopIDs.Add(1), exec: loopExecutor{el: el}})
 	}
 	ls := v.(*loopState)
 	if ls.marked {
@@ -317,11 +329,11 @@ func (e loopExecutor) Execute(fn func()) {
 func LoopExecutor(c gnet.Conn) future.Executor { return loopExecutor{el: c.EventLoop()} }
 
 // logEvent writes one debug line for a socket event when debug logging is on.
-func logEvent(event string, c gnet.Conn, err error, fields ...zap.Field) {
+func (r *Runtime) logEvent(event string, c gnet.Conn, err error, fields ...zap.Field) {
 	if !logx.Debug() {
 		return
 	}
-	fs := append(fields, zap.String("event", event), zap.Int("fd", c.Fd()))
+	fs := append(fields, zap.String("event", event), zap.Int("fd", c.Fd()), zap.Int64("loop", r.LoopID(c)))
 	if err != nil {
 		fs = append(fs, zap.Error(err))
 	}
