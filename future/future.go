@@ -381,13 +381,10 @@ var closedChan = func() chan struct{} {
 // doneChan returns the channel closed at settlement, creating it if
 // needed. Allocation happens outside the lock so that the settling
 // goroutine never waits for a malloc.
-func (f *Future[T]) doneChan(observe bool) <-chan struct{} {
+func (f *Future[T]) doneChan() <-chan struct{} {
 	var c chan struct{}
 	for {
 		x := f.lockExt()
-		if observe {
-			f.observeLocked()
-		}
 		if f.state() != pending {
 			f.unlock()
 			return closedChan
@@ -413,7 +410,7 @@ func (f *Future[T]) Done() <-chan struct{} {
 	if f.state() != pending {
 		return closedChan
 	}
-	return f.doneChan(false)
+	return f.doneChan()
 }
 
 // Result returns the outcome without waiting: ok is false while the
@@ -442,7 +439,7 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 		return zero, ErrAwaitOnLoop
 	}
 	if f.state() == pending {
-		done := f.doneChan(true)
+		done := f.doneChan() // Result below observes the outcome
 		if ctx == nil || ctx.Done() == nil {
 			<-done
 		} else {

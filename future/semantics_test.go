@@ -36,6 +36,7 @@ func TestUnhandledRejectionReportedOnce(t *testing.T) {
 	errChainEnd := errors.New("end of an unobserved chain")
 	errRejected := errors.New("Rejected never observed")
 	errSeen := errors.New("observed rejection")
+	errGaveUp := errors.New("rejected after its waiter gave up")
 	var mu sync.Mutex
 	counts := map[error]int{}
 	SetUnhandledHandler(func(err error) {
@@ -51,6 +52,11 @@ func TestUnhandledRejectionReportedOnce(t *testing.T) {
 		p.Future().Then(func(v int) (int, error) { return v, nil }) // the Then future is the unobserved end
 		p.Reject(errChainEnd)
 		Rejected[int](errRejected)
+		w := New[int]()
+		ended, end := context.WithCancel(context.Background())
+		end()
+		w.Future().Await(ended) // the wait ends; nobody sees the later rejection
+		w.Reject(errGaveUp)
 
 		// Observed in every way the handler must not hear about.
 		a := New[int]()
@@ -70,7 +76,7 @@ func TestUnhandledRejectionReportedOnce(t *testing.T) {
 		New[int]().Future().Cancel(errSeen) // cancellations are never reported
 	}()
 
-	want := []error{errLost, errChainEnd, errRejected}
+	want := []error{errLost, errChainEnd, errRejected, errGaveUp}
 	if !gcUntil(func() bool {
 		mu.Lock()
 		defer mu.Unlock()
