@@ -98,3 +98,67 @@ func ExampleWithContext() {
 	fmt.Println(err)
 	// Output: deadline from the caller
 }
+
+// AllSettled waits for every input and never rejects.
+func ExampleAllSettled() {
+	rs, _ := future.AllSettled(future.Resolved(1), future.Rejected[int](errors.New("down"))).
+		Await(context.Background())
+	for _, r := range rs {
+		fmt.Println(r.Value, r.Err)
+	}
+	// Output:
+	// 1 <nil>
+	// 0 down
+}
+
+// Any takes the first success; Race the first outcome of any kind.
+func ExampleAny() {
+	slow := future.New[string]()
+	f := future.Any(future.Rejected[string](errors.New("mirror 1 down")), slow.Future(), future.Resolved("mirror 3"))
+	v, _ := f.Await(context.Background())
+	_, err := slow.Future().Await(context.Background())
+	fmt.Println(v, errors.Is(err, future.ErrCanceled))
+	// Output: mirror 3 true
+}
+
+// executor queues functions, standing in for an event loop.
+type executor chan func()
+
+func (e executor) Execute(fn func()) { e <- fn }
+
+// Via moves the continuations of a future to an executor, such as an
+// event loop's.
+func ExampleFuture_Via() {
+	loop := make(executor, 1)
+	p := future.New[int]()
+	f := p.Future().Via(loop).Then(func(v int) (int, error) {
+		fmt.Println("on the loop:", v)
+		return v, nil
+	})
+	p.Resolve(5) // hands the outcome to the loop; nothing runs yet
+	(<-loop)()   // the loop runs it
+	v, _ := f.Await(context.Background())
+	fmt.Println(v)
+	// Output:
+	// on the loop: 5
+	// 5
+}
+
+// SetUnhandledHandler decides what happens to rejections that nobody
+// observed: they are reported when the garbage collector finds the
+// rejected future unreachable.
+func ExampleSetUnhandledHandler() {
+	future.SetUnhandledHandler(func(err error) {
+		fmt.Println("unhandled:", err)
+	})
+	defer future.SetUnhandledHandler(nil)
+	future.New[int]().Reject(errors.New("nobody listens"))
+}
+
+// Named futures log one debug entry when they settle, when the library
+// logger records debug entries; otherwise Named costs nothing.
+func ExampleFuture_Named() {
+	p := future.New[int]()
+	p.Future().Named("fetch config")
+	p.Resolve(1)
+}
