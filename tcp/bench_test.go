@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"go.uber.org/zap"
 )
 
 const (
@@ -140,7 +141,7 @@ func startGnetEcho(b *testing.B) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = gnet.Run(e, "tcp://"+addr, gnet.WithNumEventLoop(2), gnet.WithReusePort(true))
+		_ = gnet.Run(e, "tcp://"+addr, gnet.WithNumEventLoop(2), gnet.WithReusePort(true), gnet.WithLogger(zap.NewNop().Sugar()))
 	}()
 	select {
 	case <-e.booted:

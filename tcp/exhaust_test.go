@@ -20,7 +20,7 @@ type floodChild struct {
 	last string
 }
 
-func startFloodChild(t *testing.T, mode string) *floodChild {
+func startFloodChild(t testing.TB, mode string) *floodChild {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), floodEnv+"="+mode)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +17,9 @@ func ioReadFull(r io.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
 // an echo server in a process whose descriptor limit is 256, driven by
 // commands on stdin.
 func floodMain() int {
+	if kind, ok := strings.CutPrefix(os.Getenv(floodEnv), "idle-"); ok {
+		return idleServerMain(kind)
+	}
 	rl := unix.Rlimit{Cur: 256, Max: 256}
 	var cur unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &cur); err == nil && cur.Max < rl.Max {
