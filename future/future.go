@@ -95,7 +95,8 @@ type Future[T any] struct {
 type extra struct {
 	more    []any // continuations after the first, FIFO (continuation[T])
 	done    chan struct{}
-	hooks   []func(error)
+	hook    func(error)   // first OnCancel hook, kept inline
+	hooks   []func(error) // further hooks, in order
 	cause   error
 	cleanup runtime.Cleanup
 	armed   bool // cleanup registered and not stopped
@@ -154,7 +155,11 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 	f := &p.fut
 	x := f.lockExt()
 	if f.state() == pending {
-		x.hooks = append(x.hooks, fn)
+		if x.hook == nil {
+			x.hook = fn
+		} else {
+			x.hooks = append(x.hooks, fn)
+		}
 		f.unlock()
 		return
 	}
@@ -239,6 +244,7 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	var (
 		more  []any
 		done  chan struct{}
+		hook  func(error)
 		hooks []func(error)
 		tr    *trace
 	)
@@ -250,9 +256,9 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		x.more = nil
 		if canceled {
 			x.cause = cause
-			hooks = x.hooks
+			hook, hooks = x.hook, x.hooks
 		}
-		x.hooks = nil
+		x.hook, x.hooks = nil, nil
 	}
 	if err != nil && cb == nil && f.flags&flagObserved == 0 && !canceled && reportable(err) {
 		f.armUnhandledLocked(err)
@@ -266,6 +272,9 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	if canceled {
 		// The producer hears first, so a consumer that sees the
 		// cancellation can rely on the hooks having run.
+		if hook != nil {
+			runHook(hook, cause)
+		}
 		for _, h := range hooks {
 			runHook(h, cause)
 		}
