@@ -211,13 +211,18 @@ func (c *conn) process(now time.Time) {
 		if ev == evHead {
 			c.reqStart = now // the body has its own deadline
 			if c.rr.cur.expect {
+				// 100 Continue goes out now if no earlier reply is
+				// owed, else right after them (writeReady).
 				c.wantContinue = true
+				c.writeReady()
 			}
 			continue
 		}
 		if ev == evMore {
 			break
 		}
+		// The body is in: a 100 Continue not sent yet is not needed.
+		c.wantContinue = false
 		c.reading = len(c.in) > 0
 		c.reqStart = now
 		c.dispatch(c.rr.cur)

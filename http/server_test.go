@@ -556,3 +556,45 @@ func TestHalfClosedPeerWithStuckHandler(t *testing.T) {
 	waitFor(t, "connection dropped", func() bool { return s.Count() == 0 })
 	never.Resolve(Text(200, "late")) // settles into a closed connection: no effect
 }
+
+func TestExpectContinueWithBodyAlreadySent(t *testing.T) {
+	s := startServer(t, testRouter())
+	raw := "GET /delay/50 HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello" +
+		"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+	out := rawExchange(t, s.Addr().String(), raw, 10*time.Second)
+	// The body arrived with the head: no interim reply is owed, and none
+	// may ever follow a final reply.
+	if strings.Contains(out, "100 Continue") {
+		t.Fatalf("stray 100 Continue: %q", out)
+	}
+	br := bufio.NewReader(strings.NewReader(out))
+	for i, want := range []string{"slept 50", "hello", "hello"} {
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != want {
+			t.Fatalf("reply %d: %q", i, b)
+		}
+	}
+	// Head first, body later: 100 Continue comes before the final reply.
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")
+	br = bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("interim: %q %v", line, err)
+	}
+	io.WriteString(c, "hello")
+	rest, _ := io.ReadAll(br)
+	if !strings.HasPrefix(string(rest), "\r\nHTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(rest), "hello") {
+		t.Fatalf("final: %q", rest)
+	}
+}
