@@ -228,3 +228,38 @@ func TestMaxQueuedRejectsWrite(t *testing.T) {
 		t.Fatal("a refused write closed the socket")
 	}
 }
+
+func TestPeerCloseWhilePausedComesAfterTheData(t *testing.T) {
+	r := newRuntime(t)
+	col := newCollector()
+	srv := listen(t, r, col.handler(true, 0))
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-col.sock
+	c.Write([]byte("abc"))
+	c.Close()
+	waitFor(t, "the close to be held", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.held
+	})
+	select {
+	case err := <-col.errc:
+		t.Fatalf("OnClose ran while paused: %v", err)
+	default:
+	}
+	s.Resume()
+	select {
+	case err := <-col.errc:
+		if err != nil {
+			t.Fatalf("close error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no close after resume")
+	}
+	if got := string(col.bytes()); got != "abc" {
+		t.Fatalf("delivered %q before the close", got)
+	}
+}
