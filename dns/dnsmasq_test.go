@@ -25,8 +25,25 @@ func startDnsmasq(t *testing.T) netip.AddrPort {
 		}
 		bin = "/usr/sbin/dnsmasq"
 	}
-	// A free port for UDP and TCP: the kernel picks one for UDP; TCP on the
-	// same number is checked by dnsmasq itself, which fails fast if taken.
+	// dnsmasq binds UDP and TCP on the port; a port the kernel just handed
+	// out for UDP is almost always free for TCP too, and a clash makes
+	// dnsmasq exit at once, so a few tries settle it.
+	var out string
+	for try := 0; try < 5; try++ {
+		addr, ok, o := runDnsmasq(t, bin)
+		if ok {
+			return addr
+		}
+		out = o
+	}
+	t.Fatalf("dnsmasq did not start:\n%s", out)
+	return netip.AddrPort{}
+}
+
+// runDnsmasq starts dnsmasq on a fresh port and waits until it accepts TCP
+// connections. It reports false, with dnsmasq's output, if dnsmasq exited.
+func runDnsmasq(t *testing.T, bin string) (netip.AddrPort, bool, string) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -51,27 +68,29 @@ func startDnsmasq(t *testing.T) netip.AddrPort {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dnsmasq: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
 		_ = cmd.Process.Kill()
 		<-exited
-	})
+	}
 	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		select {
+		case <-exited:
+			return addr, false, out.String()
+		default:
+		}
 		c, err := net.DialTimeout("tcp", addr.String(), time.Second)
 		if err == nil {
 			c.Close()
-			return addr
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("dnsmasq exited: %v\n%s", err, out.String())
-		default:
+			t.Cleanup(stop)
+			return addr, true, ""
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dnsmasq did not start listening on %v: %s", addr, out.String())
+			stop()
+			t.Fatalf("dnsmasq did not start listening on %v:\n%s", addr, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
