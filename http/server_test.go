@@ -598,3 +598,36 @@ func TestExpectContinueWithBodyAlreadySent(t *testing.T) {
 		t.Fatalf("final: %q", rest)
 	}
 }
+
+func TestGoClientFollowsOurRedirects(t *testing.T) {
+	rt := testRouter()
+	rt.Handle("GET /r/{n}", Func(func(r *nethttp.Request) *Response {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		if n == 0 {
+			return Redirect(nethttp.StatusFound, "/hello")
+		}
+		return Redirect(nethttp.StatusMovedPermanently, fmt.Sprintf("/r/%d", n-1))
+	}))
+	rt.Handle("POST /form", Func(func(r *nethttp.Request) *Response { return Redirect(nethttp.StatusSeeOther, "/hello") }))
+	s := startServer(t, rt)
+	c := goClient(t)
+	resp, err := c.Get(baseURL(s) + "/r/3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello" || resp.Request.URL.Path != "/hello" {
+		t.Fatalf("%q %v", b, resp.Request.URL)
+	}
+	resp, err = c.Post(baseURL(s)+"/form", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello" || resp.Request.Method != "GET" {
+		t.Fatalf("303: %q %s", b, resp.Request.Method)
+	}
+}
