@@ -288,6 +288,16 @@ func appendLastChunk(dst []byte, trailer nethttp.Header) []byte {
 // field early or inject another one (response splitting).
 func appendFieldValue(dst []byte, v string) []byte {
 	v = strings.Trim(v, " \t")
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(dst, v...)
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if c == '\r' || c == '\n' || c == 0 {

@@ -22,8 +22,30 @@ func (f HandlerFunc) Serve(r *nethttp.Request) *future.Future[*Response] { retur
 
 // Func adapts a function that answers at once (without waiting on anything)
 // to Handler.
-func Func(fn func(r *nethttp.Request) *Response) Handler {
-	return HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] { return future.Resolved(fn(r)) })
+func Func(fn func(r *nethttp.Request) *Response) Handler { return syncFunc(fn) }
+
+// syncFunc is the Handler made by Func. It also answers through
+// serveEither, which lets the server skip the future.
+type syncFunc func(r *nethttp.Request) *Response
+
+func (f syncFunc) Serve(r *nethttp.Request) *future.Future[*Response] { return future.Resolved(f(r)) }
+
+func (f syncFunc) serveEither(r *nethttp.Request) (*Response, *future.Future[*Response]) {
+	return f(r), nil
+}
+
+// eitherHandler is implemented by handlers that can answer at once without
+// making a future: serveEither returns the response, or else a future.
+type eitherHandler interface {
+	serveEither(r *nethttp.Request) (*Response, *future.Future[*Response])
+}
+
+// serveEither calls h the cheapest way it supports.
+func serveEither(h Handler, r *nethttp.Request) (*Response, *future.Future[*Response]) {
+	if e, ok := h.(eitherHandler); ok {
+		return e.serveEither(r)
+	}
+	return nil, h.Serve(r)
 }
 
 // Reply returns an already resolved future of resp: the usual last line of

@@ -74,6 +74,18 @@ func Typed[P any](fn func(r *nethttp.Request, p *P) *future.Future[*Response]) H
 	})
 }
 
+// TypedFunc is Typed for a handler that answers at once.
+func TypedFunc[P any](fn func(r *nethttp.Request, p *P) *Response) Handler {
+	spec := mustSpec(reflect.TypeFor[P]())
+	return syncFunc(func(r *nethttp.Request) *Response {
+		p := new(P)
+		if err := spec.decode(r, reflect.ValueOf(p).Elem()); err != nil {
+			return Error(nethttp.StatusBadRequest, err.Error())
+		}
+		return fn(r, p)
+	})
+}
+
 // Bind reads and validates the parameters of r into a new P, as Typed does.
 // The error is a *ParamError (or a 400-worthy body error). Bind panics if P
 // has a malformed tag.

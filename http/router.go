@@ -49,12 +49,20 @@ func (rt *Router) HandleFunc(pattern string, fn func(r *nethttp.Request) *future
 
 // Serve routes r to its handler, or answers 404, 405 or a redirect.
 func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
+	resp, f := rt.serveEither(r)
+	if f == nil {
+		return Reply(resp)
+	}
+	return f
+}
+
+func (rt *Router) serveEither(r *nethttp.Request) (*Response, *future.Future[*Response]) {
 	var c capture
 	rt.mux.ServeHTTP(&c, r)
 	if c.h != nil {
-		return c.h.Serve(c.r)
+		return serveEither(c.h, c.r)
 	}
-	return Reply(c.response())
+	return c.response(), nil
 }
 
 // capture is the ResponseWriter Router hands to ServeMux: it records which

@@ -260,13 +260,26 @@ func (c *conn) refuse(err error) {
 func (c *conn) dispatch(p parsedRequest) {
 	req := p.req
 	req.RemoteAddr = c.remote
-	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
 	if !p.keepOpen || c.eof {
 		c.noMore = true
 	}
+	resp, f := c.call(req)
+	var err error
+	ready := f == nil
+	if !ready {
+		resp, err, ready = f.Result()
+	}
+	if ready && len(c.queue) == 0 && c.active == nil {
+		// Nothing is owed before it: a reply that is ready at once is
+		// written without queueing.
+		ex := exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
+		ex.settle(resp, err)
+		c.writeOne(&ex)
+		return
+	}
+	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
 	c.queue = append(c.queue, ex)
-	f := c.call(req)
-	if resp, err, ok := f.Result(); ok {
+	if ready {
 		ex.settle(resp, err)
 		return
 	}
@@ -285,19 +298,16 @@ func (c *conn) dispatch(p parsedRequest) {
 	})
 }
 
-// call runs the handler, turning a panic or a nil future into a 500.
-func (c *conn) call(req *nethttp.Request) (f *future.Future[*Response]) {
+// call runs the handler: it returns the response, or else a future of it.
+// A panic answers 500; a nil future counts as a nil response (also 500).
+func (c *conn) call(req *nethttp.Request) (resp *Response, f *future.Future[*Response]) {
 	defer func() {
 		if v := recover(); v != nil {
 			logx.L().Error("http: handler panic", zap.Any("panic", v), zap.String("path", req.URL.Path), zap.Stack("stack"))
-			f = future.Resolved(Error(nethttp.StatusInternalServerError, ""))
+			resp, f = Error(nethttp.StatusInternalServerError, ""), nil
 		}
 	}()
-	f = c.srv.h.Serve(req)
-	if f == nil {
-		f = future.Resolved[*Response](nil)
-	}
-	return f
+	return serveEither(c.srv.h, req)
 }
 
 func (ex *exchange) settle(resp *Response, err error) {
@@ -328,41 +338,7 @@ func (c *conn) writeReady() {
 		}
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
-		keep := ex.keepOpen && !c.srv.close.Load() && !(c.noMore && len(c.queue) == 0 && !c.reading)
-		if c.eof && len(c.queue) == 0 {
-			keep = false
-		}
-		resp := ex.resp
-		var f responseFrame
-		c.out, f = appendResponseHead(c.out, resp, ex.method, ex.minor, keep)
-		switch {
-		case f.mode == bodyLength && len(resp.Body) > 64<<10:
-			c.flush()
-			ignore(c.sock.Write(resp.Body))
-		case f.mode == bodyLength:
-			c.out = append(c.out, resp.Body...)
-		case resp.stream != nil && f.mode != bodyNone:
-			s := newStream(c, f.mode == bodyChunked, ex.req)
-			c.active = s
-			if !f.keepOpen {
-				c.noMore = true
-			}
-			c.startStream(s, resp)
-			return
-		case f.mode == bodyChunked: // a fixed body with trailers
-			c.out = appendChunk(c.out, resp.Body)
-			c.out = appendLastChunk(c.out, resp.Trailer)
-		}
-		if f.mode == bodyNone {
-			ex.discard()
-		}
-		if !f.keepOpen {
-			c.noMore = true
-			for _, rest := range c.queue {
-				rest.discard()
-			}
-			c.queue = nil
-			c.closeGraceful()
+		if !c.writeOne(ex) {
 			return
 		}
 	}
@@ -375,6 +351,50 @@ func (c *conn) writeReady() {
 			c.closeGraceful()
 		}
 	}
+}
+
+// writeOne writes the reply of ex, which was at the head of the queue, and
+// reports whether the next reply may follow (false once a stream started
+// or the connection is closing).
+func (c *conn) writeOne(ex *exchange) bool {
+	keep := ex.keepOpen && !c.srv.close.Load() && !(c.noMore && len(c.queue) == 0 && !c.reading)
+	if c.eof && len(c.queue) == 0 {
+		keep = false
+	}
+	resp := ex.resp
+	var f responseFrame
+	c.out, f = appendResponseHead(c.out, resp, ex.method, ex.minor, keep)
+	switch {
+	case f.mode == bodyLength && len(resp.Body) > 64<<10:
+		c.flush()
+		ignore(c.sock.Write(resp.Body))
+	case f.mode == bodyLength:
+		c.out = append(c.out, resp.Body...)
+	case resp.stream != nil && f.mode != bodyNone:
+		s := newStream(c, f.mode == bodyChunked, ex.req)
+		c.active = s
+		if !f.keepOpen {
+			c.noMore = true
+		}
+		c.startStream(s, resp)
+		return false
+	case f.mode == bodyChunked: // a fixed body with trailers
+		c.out = appendChunk(c.out, resp.Body)
+		c.out = appendLastChunk(c.out, resp.Trailer)
+	}
+	if f.mode == bodyNone {
+		ex.discard()
+	}
+	if !f.keepOpen {
+		c.noMore = true
+		for _, rest := range c.queue {
+			rest.discard()
+		}
+		c.queue = nil
+		c.closeGraceful()
+		return false
+	}
+	return true
 }
 
 func (c *conn) startStream(s *Stream, resp *Response) {
