@@ -123,3 +123,24 @@ func BenchmarkLookupCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLookupCachedAny is a cached lookup of both families (two cache
+// entries merged into one slice).
+func BenchmarkLookupCachedAny(b *testing.B) {
+	srv := newTestServerTB(b)
+	srv.add("both.bench.test. 60 A 192.0.2.1", "both.bench.test. 60 AAAA 2001:db8::1")
+	confPath, hostsPath := testFilesTB(b, "", "")
+	r := NewResolver(WithConfigFile(confPath), WithHostsFile(hostsPath), WithServers(srv.addr))
+	ctx := context.Background()
+	if _, err := r.Lookup(ctx, "both.bench.test").Await(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := r.Lookup(ctx, "both.bench.test")
+		if v, err, ok := f.Result(); !ok || err != nil || len(v) != 2 {
+			b.Fatal("not answered from the cache", err)
+		}
+	}
+}
