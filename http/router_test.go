@@ -214,3 +214,16 @@ func ExampleTyped() {
 	fmt.Print(resp.Status, " ", string(resp.Body))
 	// Output: 400 Bad Request: parameter "message": at least 5 characters
 }
+
+func TestTypedFunc(t *testing.T) {
+	type q struct {
+		N int `param:"n,required,min=1"`
+	}
+	h := TypedFunc(func(r *nethttp.Request, p *q) *Response { return Text(200, fmt.Sprint(p.N*2)) })
+	for target, want := range map[string]string{"/?n=21": "42", "/?n=0": `Bad Request: parameter "n": at least 1` + "\n"} {
+		resp := await(t, h.Serve(httptest.NewRequest("GET", target, nil)))
+		if string(resp.Body) != want {
+			t.Errorf("%s: %q", target, resp.Body)
+		}
+	}
+}
