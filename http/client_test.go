@@ -332,3 +332,34 @@ func TestClientAgainstOurServer(t *testing.T) {
 	resp.Body.Close()
 	waitFor(t, "pruned", func() bool { return hub.Count("client") == 0 })
 }
+
+func TestClientPoolLimits(t *testing.T) {
+	srv, conns := goServer(t)
+	addr := srv.Listener.Addr().String()
+	c := &Client{MaxIdlePerHost: 2, IdleTimeout: 150 * time.Millisecond}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	// Eight at once need eight connections; only two stay idle.
+	fs := make([]*future.Future[[]byte], 8)
+	for i := range fs {
+		fs[i] = future.Compose(c.Get(ctx, srv.URL+"/hello"), ReadAll)
+	}
+	if _, err := future.All(fs...).Await(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.IdleConnections(addr); n != 2 {
+		t.Fatalf("idle after burst: %d", n)
+	}
+	before := conns.Load()
+	resp := awaitResp(t, c.Get(ctx, srv.URL+"/hello"))
+	readBody(t, resp)
+	if conns.Load() != before {
+		t.Fatal("idle connection not reused")
+	}
+	waitFor(t, "idle connections expire", func() bool { return c.IdleConnections(addr) == 0 })
+	resp = awaitResp(t, c.Get(ctx, srv.URL+"/hello"))
+	readBody(t, resp)
+	if conns.Load() != before+1 {
+		t.Fatalf("after idle timeout: %d new connections", conns.Load()-before)
+	}
+}
