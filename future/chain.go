@@ -2,8 +2,6 @@ package future
 
 import (
 	"errors"
-
-	"github.com/goasync/goasync/internal/stats"
 )
 
 // Every node below keeps the downstream Promise as its first field, so
@@ -11,9 +9,11 @@ import (
 // of the upstream future and the storage of the downstream one.
 
 // pendingOn prepares the downstream future of a node derived from up.
+// Derived futures are not counted in stats.PendingFutures: they settle
+// through their sources, so the gauge counts the roots (promises) only,
+// at half the cost on the chaining path.
 func pendingOn[U any](fut *Future[U], up canceler) {
 	fut.src = up
-	stats.PendingFutures.Add(1)
 }
 
 // Then returns a future settled by fn(v) when f resolves with v; when f

@@ -69,6 +69,7 @@ func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st) }
 const (
 	flagObserved uint8 = 1 << iota // someone has seen or will see the outcome
 	flagCanceled                   // settled by Cancel
+	flagCounted                    // a root counted in stats.PendingFutures
 )
 
 // continuation is what a future calls when it settles. Nodes built by Then
@@ -119,8 +120,10 @@ type Promise[T any] struct {
 
 // New returns a pending promise.
 func New[T any]() *Promise[T] {
+	p := &Promise[T]{}
+	p.fut.flags = flagCounted
 	stats.PendingFutures.Add(1)
-	return &Promise[T]{}
+	return p
 }
 
 // Future returns the future the promise settles. Every call returns the
@@ -232,15 +235,23 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		f.unlock()
 		return false
 	}
-	f.val, f.err = v, err
+	// Pointer fields are written only when they change: each write costs
+	// a write barrier while the collector marks.
+	f.val = v
 	st := resolved
 	if err != nil {
 		st = rejected
+		f.err = err
 	}
 	cb := f.cb
-	f.cb = nil
+	if cb != nil {
+		f.cb = nil
+	}
 	src := f.src
-	f.src = nil
+	if src != nil {
+		f.src = nil
+	}
+	counted := f.flags&flagCounted != 0
 	var (
 		more  []any
 		done  chan struct{}
@@ -264,7 +275,9 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		f.armUnhandledLocked(err)
 	}
 	f.unlockAs(st)
-	stats.PendingFutures.Add(-1)
+	if counted {
+		stats.PendingFutures.Add(-1)
+	}
 
 	if tr != nil {
 		tr.settled(canceled, err)

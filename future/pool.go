@@ -19,6 +19,7 @@ import (
 // *PanicError. If the future is cancelled before fn starts, fn is skipped.
 func Go[T any](fn func() (T, error)) *Future[T] {
 	t := &goTask[T]{fn: fn}
+	t.p.fut.flags = flagCounted
 	stats.PendingFutures.Add(1)
 	if fn == nil {
 		t.p.Reject(errNilFunc)
