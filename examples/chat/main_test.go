@@ -182,18 +182,36 @@ func TestSourceStreamsRoom(t *testing.T) {
 	srv.Out.WaitFor(t, `left room "kitchen"`)
 }
 
-// The browser test: two headless Chromium pages in the same room; a
-// message typed in one appears in the other. The chat runs as a real
-// process, built like `go run ./examples/chat`.
-func TestBrowsersChat(t *testing.T) {
-	bin := cdp.Find()
-	if bin == "" {
-		t.Skip("chromium is not installed (Debian: apt-get install chromium; or set CHROMIUM)")
-	}
+// The chat as a real process, built like `go run ./examples/chat`: it
+// answers net/http, then the browser test runs against it.
+func TestProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
 	port, out := extest.StartProcess(t, extest.Build(t, "chat"))
+	base := "http://127.0.0.1:" + port
+	resp, err := client(t).Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+	if s, b := post(t, client(t), base, url.Values{"room": {"r"}, "name": {"n"}, "message": {"hello"}}); s != 200 {
+		t.Fatalf("POST: %d %s", s, b)
+	}
+	out.WaitFor(t, `n said "hello" in room "r" \(0 listening\)`)
+	t.Run("Browsers", func(t *testing.T) { browsersChat(t, port, out) })
+}
+
+// browsersChat is the browser test: two headless Chromium pages in the
+// same room; a message typed in one appears in the other.
+func browsersChat(t *testing.T, port string, out *extest.Output) {
+	bin := cdp.Find()
+	if bin == "" {
+		t.Skip("chromium is not installed (Debian: apt-get install chromium; or set CHROMIUM)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	b, err := cdp.Start(ctx, bin, t.TempDir())
