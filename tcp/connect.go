@@ -10,6 +10,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
 )
 
@@ -61,13 +62,15 @@ func parsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// resolve looks host up. It is a variable so that the dns package's
-// resolver (and Happy Eyeballs ordering) can replace net.Resolver here
-// without touching the rest of the package. It must not block the caller.
+// resolve looks host up with the dns package (hosts file, resolv.conf,
+// cache; queries run on the event loops). It is a variable so tests could
+// swap it; it must not block the caller.
 var resolve = func(ctx context.Context, host string) *future.Future[[]netip.Addr] {
-	return future.Go(func() ([]netip.Addr, error) {
-		addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	return future.Handle(dns.Lookup(ctx, host), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
 		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrDNS) && ctx.Err() != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%w: %w", ErrDNS, err)
 		}
 		return addrs, nil
@@ -76,7 +79,8 @@ var resolve = func(ctx context.Context, host string) *future.Future[[]netip.Addr
 
 // Connect opens a connection to addr ("host:port", "[v6]:port" or
 // "unix:///path"). It never blocks the caller or a loop. Host names are
-// resolved first; the addresses are tried in order until one connects.
+// resolved with the dns package and the addresses raced with Happy Eyeballs
+// (RFC 8305: IPv6 first, interleaved, 250ms apart).
 // The connect honours ctx and the connect timeout (WithConnectTimeout).
 //
 // The future resolves on the socket's loop, after the handler's OnConnect.
@@ -99,29 +103,25 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 			if len(ips) == 0 {
 				return future.Rejected[*Socket](opError("resolve", addr, ErrDNS))
 			}
-			return dialSeq(ctx, cfg, ips, t.port, addr, 0, nil)
+			return dialMany(ctx, cfg, ips, t.port, addr)
 		})
 	}
 	f.OnComplete(func(*Socket, error) { cancel() })
 	return f
 }
 
-// dialSeq tries ips[i:] one after the other.
-func dialSeq(ctx context.Context, cfg *config, ips []netip.Addr, port uint16, addr string, i int, prev error) *future.Future[*Socket] {
-	if i >= len(ips) || ctx.Err() != nil {
-		if prev == nil {
-			prev = opError("dial", addr, ctx.Err())
-		}
-		return future.Rejected[*Socket](prev)
+// dialMany connects to one of ips with Happy Eyeballs (RFC 8305, through
+// the dns package): IPv6 and IPv4 interleaved, the next attempt started
+// after 250ms or as soon as one fails; a loser that connects anyway is
+// aborted.
+func dialMany(ctx context.Context, cfg *config, ips []netip.Addr, port uint16, addr string) *future.Future[*Socket] {
+	if len(ips) == 1 {
+		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ips[0].Unmap(), port).String(), addr)
 	}
-	ap := netip.AddrPortFrom(ips[i].Unmap(), port).String()
-	f := dialOne(ctx, cfg, "tcp", ap, addr)
-	return future.Compose(future.Handle(f, func(s *Socket, err error) (*future.Future[*Socket], error) {
-		if err == nil {
-			return future.Resolved(s), nil
-		}
-		return dialSeq(ctx, cfg, ips, port, addr, i+1, err), nil
-	}), func(inner *future.Future[*Socket]) *future.Future[*Socket] { return inner })
+	f := dns.HappyEyeballs(ctx, ips, func(ctx context.Context, ip netip.Addr) *future.Future[*Socket] {
+		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ip.Unmap(), port).String(), addr)
+	}, func(s *Socket) { s.Abort() }, 0)
+	return mapErr(f, "dial", addr)
 }
 
 func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {

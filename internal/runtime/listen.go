@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -98,6 +99,9 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 		gnet.WithReusePort(l.cfg.reusePort),
 		gnet.WithReuseAddr(true),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
+		// The ticker starts after every loop (and every SO_REUSEPORT
+		// socket): its first OnTick tells Listen the engine is fully up.
+		gnet.WithTicker(true),
 	}
 	if l.cfg.multicore {
 		gopts = append(gopts, gnet.WithMulticore(true))
@@ -115,7 +119,7 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 		}
 		addr = a
 	}
-	ev := &serverEvents{l: l, booted: make(chan struct{})}
+	ev := &serverEvents{l: l, booted: make(chan struct{}), started: make(chan struct{})}
 	r.mu.Lock()
 	if r.state != stateRunning {
 		r.mu.Unlock()
@@ -138,7 +142,7 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 		l.runErr = err
 	}()
 	select {
-	case <-ev.booted:
+	case <-ev.started:
 	case <-l.done:
 		r.mu.Lock()
 		delete(r.listeners, l)
@@ -255,9 +259,17 @@ func (l *Listener) stop() error {
 
 type serverEvents struct {
 	gnet.BuiltinEventEngine
-	l      *Listener
-	eng    gnet.Engine
-	booted chan struct{}
+	l         *Listener
+	eng       gnet.Engine
+	booted    chan struct{}
+	started   chan struct{}
+	startOnce sync.Once
+}
+
+// OnTick runs on the ticker goroutine, which gnet starts last.
+func (e *serverEvents) OnTick() (time.Duration, gnet.Action) {
+	e.startOnce.Do(func() { close(e.started) })
+	return 24 * time.Hour, gnet.None
 }
 
 func (e *serverEvents) OnBoot(eng gnet.Engine) gnet.Action {
