@@ -23,9 +23,13 @@ import (
 // Paths where Debian and others install Chromium.
 var candidates = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}
 
-// Find returns the path of a Chromium binary, or "" if there is none.
+// Find returns the path of a Chromium binary ($CHROMIUM, else a usual
+// place), or "" if there is none.
 func Find() string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return ""
+		}
 		return p
 	}
 	for _, p := range candidates {
