@@ -59,10 +59,18 @@ func (c *cache) get(k cacheKey) (*cacheEntry, bool) {
 	if c == nil || c.size <= 0 {
 		return nil, false
 	}
+	return c.getAt(k, c.now().UnixNano())
+}
+
+// getAt is get at the time now (unix nanoseconds of the cache's clock).
+func (c *cache) getAt(k cacheKey, now int64) (*cacheEntry, bool) {
+	if c == nil || c.size <= 0 {
+		return nil, false
+	}
 	c.mu.RLock()
 	e, ok := c.m[k]
 	c.mu.RUnlock()
-	if !ok || e.expires <= c.now().UnixNano() {
+	if !ok || e.expires <= now {
 		return nil, false
 	}
 	return e, true

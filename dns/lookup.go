@@ -167,14 +167,15 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 	if !ok {
 		return future.Rejected[[]netip.Addr](errInvalidName(host))
 	}
-	r.maybeReload()
+	now := r.now().UnixNano()
+	r.maybeReloadAt(now)
 	conf := r.conf.Load()
 	if !o.server.IsValid() {
 		if addrs := r.hosts.Load().lookup(name, o.family); len(addrs) > 0 {
 			return future.Resolved(addrs)
 		}
 		if first, ok := firstCandidate(name, abs, conf.Search, conf.Ndots); ok {
-			if addrs, ok := r.cachedAddrs(first, o.family); ok {
+			if addrs, ok := r.cachedAddrs(first, o.family, now); ok {
 				return future.Resolved(addrs)
 			}
 		}
@@ -206,24 +207,24 @@ func deliver[T any](ctx context.Context, f *future.Future[T]) *future.Future[T] 
 
 // cachedAddrs answers from the cache alone when it holds a positive answer
 // for every type the family needs.
-func (r *Resolver) cachedAddrs(name string, fam Family) ([]netip.Addr, bool) {
+func (r *Resolver) cachedAddrs(name string, fam Family, now int64) ([]netip.Addr, bool) {
 	switch fam {
 	case FamilyV4, FamilyV6:
 		qt := dnsmessage.TypeA
 		if fam == FamilyV6 {
 			qt = dnsmessage.TypeAAAA
 		}
-		e, ok := r.cache.get(cacheKey{name: name, qtype: qt})
+		e, ok := r.cache.getAt(cacheKey{name: name, qtype: qt}, now)
 		if !ok || len(e.addrs) == 0 {
 			return nil, false
 		}
 		return append([]netip.Addr(nil), e.addrs...), true
 	}
-	e6, ok6 := r.cache.get(cacheKey{name: name, qtype: dnsmessage.TypeAAAA})
+	e6, ok6 := r.cache.getAt(cacheKey{name: name, qtype: dnsmessage.TypeAAAA}, now)
 	if !ok6 {
 		return nil, false
 	}
-	e4, ok4 := r.cache.get(cacheKey{name: name, qtype: dnsmessage.TypeA})
+	e4, ok4 := r.cache.getAt(cacheKey{name: name, qtype: dnsmessage.TypeA}, now)
 	if !ok4 || len(e6.addrs)+len(e4.addrs) == 0 {
 		return nil, false
 	}

@@ -194,8 +194,11 @@ func stamp(path string) fileStamp {
 // maybeReload re-reads the files when reloadInterval has passed since the
 // last check and they changed. The common path is one clock read and one
 // atomic load.
-func (r *Resolver) maybeReload() {
-	if r.now().UnixNano() < r.nextCheck.Load() {
+func (r *Resolver) maybeReload() { r.maybeReloadAt(r.now().UnixNano()) }
+
+// maybeReloadAt is maybeReload at the time now (unix nanoseconds).
+func (r *Resolver) maybeReloadAt(now int64) {
+	if now < r.nextCheck.Load() {
 		return
 	}
 	r.reload(false)

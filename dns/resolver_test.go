@@ -15,6 +15,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/runtime"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -389,5 +390,42 @@ func TestPackageLevelLookupWithResolver(t *testing.T) {
 	got, err = await[[]netip.Addr](t, Lookup(t.Context(), "127.0.0.1"))
 	if err != nil || !slices.Equal(got, addrs("127.0.0.1")) {
 		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+func TestUseVCSendsOverTCP(t *testing.T) {
+	srv := newTestServer(t)
+	srv.add("a.test. 60 A 192.0.2.1")
+	r := newTestResolver(t, "options use-vc\n", "", []netip.AddrPort{srv.addr})
+	got, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
+	if err != nil || !slices.Equal(got, addrs("192.0.2.1")) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if q := srv.queries(); !slices.Equal(q, []string{"tcp A a.test."}) {
+		t.Fatalf("queries %v, want one over TCP", q)
+	}
+}
+
+func TestRuntimeStoppedFailsLookups(t *testing.T) {
+	srv := newTestServer(t)
+	srv.add("a.test. 60 A 192.0.2.1")
+	rt, err := runtime.New(runtime.WithLoops(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &runtimeTransport{rt: func() *runtime.Runtime { return rt }}
+	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr}, withTransport(tr))
+	if _, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := rt.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.FlushCache()
+	_, err = await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
+	if !errors.Is(err, runtime.ErrClosed) {
+		t.Fatalf("err = %v, want runtime.ErrClosed", err)
 	}
 }
