@@ -55,8 +55,10 @@ type adaptWriter struct {
 	lost   bool // the connection went away before the stream started
 }
 
+// Header returns the header map to fill before the first write.
 func (w *adaptWriter) Header() nethttp.Header { return w.header }
 
+// WriteHeader records the status; interim (1xx) codes are ignored.
 func (w *adaptWriter) WriteHeader(code int) {
 	if code < 200 || w.status != 0 {
 		return // interim responses are not relayed
@@ -64,6 +66,7 @@ func (w *adaptWriter) WriteHeader(code int) {
 	w.status = code
 }
 
+// Write buffers p, or once streaming, waits until p left user space.
 func (w *adaptWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = nethttp.StatusOK

@@ -391,7 +391,9 @@ func (c *Client) roundTrip(ctx context.Context, req *nethttp.Request, body *reqB
 // the response arrived.
 type retryableError struct{ err error }
 
+// Error returns the wrapped error's message.
 func (e *retryableError) Error() string { return e.err.Error() }
+// Unwrap returns the wrapped error.
 func (e *retryableError) Unwrap() error { return e.err }
 
 func unwrapRetry(err error) error {

@@ -28,6 +28,7 @@ func Func(fn func(r *nethttp.Request) *Response) Handler { return syncFunc(fn) }
 // serveEither, which lets the server skip the future.
 type syncFunc func(r *nethttp.Request) *Response
 
+// Serve calls f and wraps the response in a resolved future.
 func (f syncFunc) Serve(r *nethttp.Request) *future.Future[*Response] { return future.Resolved(f(r)) }
 
 func (f syncFunc) serveEither(r *nethttp.Request) (*Response, *future.Future[*Response]) {

@@ -19,6 +19,7 @@ type statusError struct {
 	Reason string
 }
 
+// Error reads like "http: 431 Request Header Fields Too Large: header too large".
 func (e *statusError) Error() string {
 	return fmt.Sprintf("http: %d %s: %s", e.Code, nethttp.StatusText(e.Code), e.Reason)
 }

@@ -27,6 +27,7 @@ type ParamError struct {
 	Reason string
 }
 
+// Error reads like `parameter "room": at most 16 characters`.
 func (e *ParamError) Error() string { return fmt.Sprintf("parameter %q: %s", e.Param, e.Reason) }
 
 // Typed returns a handler whose parameters are declared once, as the

@@ -153,6 +153,7 @@ type bodyReader struct {
 	init bool
 }
 
+// Read reads from the in-memory body.
 func (b *bodyReader) Read(p []byte) (int, error) {
 	if !b.init {
 		b.Reader.Reset(b.data)

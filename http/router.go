@@ -75,6 +75,7 @@ type capture struct {
 	body   bytes.Buffer
 }
 
+// Header returns the captured header map.
 func (c *capture) Header() nethttp.Header {
 	if c.header == nil {
 		c.header = make(nethttp.Header)
@@ -82,6 +83,7 @@ func (c *capture) Header() nethttp.Header {
 	return c.header
 }
 
+// Write captures body bytes.
 func (c *capture) Write(p []byte) (int, error) {
 	if c.status == 0 {
 		c.status = nethttp.StatusOK
@@ -89,6 +91,7 @@ func (c *capture) Write(p []byte) (int, error) {
 	return c.body.Write(p)
 }
 
+// WriteHeader captures the first status.
 func (c *capture) WriteHeader(code int) {
 	if c.status == 0 {
 		c.status = code
