@@ -393,6 +393,7 @@ type retryableError struct{ err error }
 
 // Error returns the wrapped error's message.
 func (e *retryableError) Error() string { return e.err.Error() }
+
 // Unwrap returns the wrapped error.
 func (e *retryableError) Unwrap() error { return e.err }
 
