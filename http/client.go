@@ -449,6 +449,7 @@ type clientConn struct {
 	keep      bool
 	waitCont  func() // sends the body after 100 Continue
 	timer     *time.Timer
+	contT     *time.Timer // sends the body if no 100 Continue comes
 	idleTimer *time.Timer
 	stopCtx   func() bool
 }
@@ -485,6 +486,10 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 	ignore(cc.sock.Write(head))
 	sendBody := func() {
 		cc.waitCont = nil
+		if cc.contT != nil {
+			cc.contT.Stop()
+			cc.contT = nil
+		}
 		switch {
 		case body.stream != nil:
 			cc.streamBody(ctx, body.stream, req.Trailer)
@@ -496,7 +501,7 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 		// Send the body after 100 Continue, or after a second without
 		// an answer (RFC 9110 section 10.1.1).
 		cc.waitCont = sendBody
-		time.AfterFunc(time.Second, func() {
+		cc.contT = time.AfterFunc(time.Second, func() {
 			cc.exec.Execute(func() {
 				if cc.waitCont != nil && cc.p == p {
 					cc.waitCont()
@@ -557,6 +562,10 @@ func (cc *clientConn) stopTimers() {
 	if cc.timer != nil {
 		cc.timer.Stop()
 		cc.timer = nil
+	}
+	if cc.contT != nil {
+		cc.contT.Stop()
+		cc.contT = nil
 	}
 }
 
@@ -763,6 +772,7 @@ func (cc *clientConn) onClose(err error) {
 	if cc.idleTimer != nil {
 		cc.idleTimer.Stop()
 	}
+	cc.stopTimers()
 	switch cc.state {
 	case ccBody:
 		if cc.mode == bodyUntilClose && (err == nil || errors.Is(err, io.EOF)) {

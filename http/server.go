@@ -175,6 +175,7 @@ type conn struct {
 	linger       bool // close by half-closing first (after a refusal)
 
 	timer    *time.Timer
+	lingerT  *time.Timer
 	timerAt  time.Time
 	deadline time.Time
 	dlKind   deadlineKind
@@ -526,7 +527,7 @@ func (c *conn) closeGraceful() {
 	ignore(c.sock.CloseWrite())
 	c.dlKind = dlNone
 	sock := c.sock
-	time.AfterFunc(lingerTime, func() { ignore(sock.Close()) })
+	c.lingerT = time.AfterFunc(lingerTime, func() { ignore(sock.Close()) })
 }
 
 // shutdown runs on the loop when the server closes: an idle connection
@@ -585,6 +586,9 @@ func (c *conn) onClose(err error) {
 	c.closed = true
 	if c.timer != nil {
 		c.timer.Stop()
+	}
+	if c.lingerT != nil {
+		c.lingerT.Stop()
 	}
 	if c.active != nil {
 		if err == nil {
