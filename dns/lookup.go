@@ -64,7 +64,12 @@ func (f Family) qtypes() []dnsmessage.Type {
 }
 
 // Option configures one Lookup or LookupAddr call.
-type Option func(lookupOptions) lookupOptions
+type Option struct {
+	// apply works on a copy and returns it, so options never make the
+	// caller's settings escape to the heap (a cached lookup stays at two
+	// allocations).
+	apply func(lookupOptions) lookupOptions
+}
 
 type lookupOptions struct {
 	family   Family
@@ -74,7 +79,7 @@ type lookupOptions struct {
 
 // WithFamily restricts a lookup to one address family (default FamilyAny).
 func WithFamily(f Family) Option {
-	return func(o lookupOptions) lookupOptions { o.family = f; return o }
+	return Option{func(o lookupOptions) lookupOptions { o.family = f; return o }}
 }
 
 // WithServer sends the lookup's queries to server only, instead of the
@@ -82,21 +87,23 @@ func WithFamily(f Family) Option {
 // it skips the hosts file and the cache, and its answers are not cached. The
 // resolver's timeout and attempts still apply.
 func WithServer(server netip.AddrPort) Option {
-	return func(o lookupOptions) lookupOptions { o.server = server; return o }
+	return Option{func(o lookupOptions) lookupOptions { o.server = server; return o }}
 }
 
 // WithResolver makes the package-level Lookup and LookupAddr use r instead
 // of Default. The methods of a Resolver ignore it.
 func WithResolver(r *Resolver) Option {
-	return func(o lookupOptions) lookupOptions { o.resolver = r; return o }
+	return Option{func(o lookupOptions) lookupOptions { o.resolver = r; return o }}
 }
 
 // Lookup resolves host to its IP addresses with the Default resolver (or the
 // one given by WithResolver). See Resolver.Lookup.
 func Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
 	var o lookupOptions
-	for _, fn := range opts {
-		o = fn(o)
+	for _, opt := range opts {
+		if opt.apply != nil {
+			o = opt.apply(o)
+		}
 	}
 	r := o.resolver
 	if r == nil {
@@ -110,8 +117,10 @@ func Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]n
 // Resolver.LookupAddr.
 func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
 	var o lookupOptions
-	for _, fn := range opts {
-		o = fn(o)
+	for _, opt := range opts {
+		if opt.apply != nil {
+			o = opt.apply(o)
+		}
 	}
 	r := o.resolver
 	if r == nil {
@@ -136,8 +145,10 @@ func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Futu
 // event loop, the future settles on that loop.
 func (r *Resolver) Lookup(ctx context.Context, host string, opts ...Option) *future.Future[[]netip.Addr] {
 	var o lookupOptions
-	for _, fn := range opts {
-		o = fn(o)
+	for _, opt := range opts {
+		if opt.apply != nil {
+			o = opt.apply(o)
+		}
 	}
 	return r.lookupIP(ctx, host, &o)
 }
@@ -147,8 +158,10 @@ func (r *Resolver) Lookup(ctx context.Context, host string, opts ...Option) *fut
 // follow Lookup.
 func (r *Resolver) LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Future[[]string] {
 	var o lookupOptions
-	for _, fn := range opts {
-		o = fn(o)
+	for _, opt := range opts {
+		if opt.apply != nil {
+			o = opt.apply(o)
+		}
 	}
 	return r.lookupAddr(ctx, ip, &o)
 }

@@ -46,7 +46,7 @@ type Resolver struct {
 }
 
 // ResolverOption configures a Resolver.
-type ResolverOption func(*resolverSettings)
+type ResolverOption struct{ apply func(*resolverSettings) }
 
 type resolverSettings struct {
 	confPath    string
@@ -65,61 +65,61 @@ type resolverSettings struct {
 // WithConfigFile reads the resolver configuration from path instead of
 // /etc/resolv.conf. The file is checked for changes every few seconds.
 func WithConfigFile(path string) ResolverOption {
-	return func(s *resolverSettings) { s.confPath = path }
+	return ResolverOption{func(s *resolverSettings) { s.confPath = path }}
 }
 
 // WithConfig uses c instead of any resolv.conf file. A zero Timeout,
 // Attempts or Servers takes glibc's default (5s, 2, the local server); Ndots
 // is used as given (start from DefaultConfig for glibc's ndots 1).
 func WithConfig(c Config) ResolverOption {
-	return func(s *resolverSettings) { s.fixed = c.clone() }
+	return ResolverOption{func(s *resolverSettings) { s.fixed = c.clone() }}
 }
 
 // WithHostsFile reads the hosts table from path instead of /etc/hosts; an
 // empty path turns the hosts table off. The file is checked for changes every
 // few seconds.
 func WithHostsFile(path string) ResolverOption {
-	return func(s *resolverSettings) { s.hostsPath = path }
+	return ResolverOption{func(s *resolverSettings) { s.hostsPath = path }}
 }
 
 // WithServers replaces the configured name servers.
 func WithServers(servers ...netip.AddrPort) ResolverOption {
-	return func(s *resolverSettings) { s.servers = append([]netip.AddrPort(nil), servers...) }
+	return ResolverOption{func(s *resolverSettings) { s.servers = append([]netip.AddrPort(nil), servers...) }}
 }
 
 // WithTimeout replaces the configured per-query timeout (resolv.conf only
 // has whole seconds).
 func WithTimeout(d time.Duration) ResolverOption {
-	return func(s *resolverSettings) { s.timeout = d }
+	return ResolverOption{func(s *resolverSettings) { s.timeout = d }}
 }
 
 // WithCacheSize bounds the cache to n answers (default 10000); 0 turns the
 // cache off.
 func WithCacheSize(n int) ResolverOption {
-	return func(s *resolverSettings) { s.cacheSize = max(n, 0) }
+	return ResolverOption{func(s *resolverSettings) { s.cacheSize = max(n, 0) }}
 }
 
 // WithTTLBounds clamps the lifetime of cached answers into [min, max]
 // (default [0, 24h]). A record with TTL 0 is not cached unless min > 0.
 func WithTTLBounds(min, max time.Duration) ResolverOption {
-	return func(s *resolverSettings) { s.minTTL, s.maxTTL = min, max }
+	return ResolverOption{func(s *resolverSettings) { s.minTTL, s.maxTTL = min, max }}
 }
 
 // WithNegativeTTL bounds how long a negative answer (NXDOMAIN, NODATA) is
 // cached (default 1h). Negative answers live for the SOA minimum of the
 // reply (RFC 2308) and are not cached when the reply has no SOA.
 func WithNegativeTTL(max time.Duration) ResolverOption {
-	return func(s *resolverSettings) { s.maxNegative = max }
+	return ResolverOption{func(s *resolverSettings) { s.maxNegative = max }}
 }
 
 // withClock injects the clock of the cache and the file checks (tests).
 func withClock(now func() time.Time) ResolverOption {
-	return func(s *resolverSettings) { s.now = now }
+	return ResolverOption{func(s *resolverSettings) { s.now = now }}
 }
 
 // withTransport injects the transport (tests).
 func withTransport(t transport) ResolverOption {
-	return func(s *resolverSettings) { s.tr = t }
+	return ResolverOption{func(s *resolverSettings) { s.tr = t }}
 }
 
 // NewResolver returns a Resolver. Without options it reads /etc/resolv.conf
@@ -135,7 +135,9 @@ func NewResolver(opts ...ResolverOption) *Resolver {
 		now:         time.Now,
 	}
 	for _, o := range opts {
-		o(&s)
+		if o.apply != nil {
+			o.apply(&s)
+		}
 	}
 	r := &Resolver{
 		confPath:  s.confPath,
