@@ -45,7 +45,9 @@ func (n *thenNode[T, U]) complete(v T, err error) {
 	out.settle(u, err, false, nil)
 }
 
-// Then is the same-type form of the package function Then.
+// Then returns a future settled by fn(v) when f resolves with v; when f
+// rejects, fn is skipped and the rejection passes on. It is the
+// same-type form of the package function Then, which can change the type.
 func (f *Future[T]) Then(fn func(T) (T, error)) *Future[T] { return Then(f, fn) }
 
 // Catch returns a future that passes a resolution of f through and

@@ -26,13 +26,12 @@ type SignalHandler struct {
 }
 
 // OnSignal calls fn with each of sigs the process receives (every
-// notifiable signal if sigs is empty), delivered like a timer's
-// completion: on the event loop OnSignal was called from, or else on the
-// handler's own goroutine (to run it elsewhere, hand off inside fn). While a handler is
-// registered, the signals it names no longer have their default effect
-// (a SIGINT no longer ends the program), as with signal.Notify. A panic
-// in fn is logged as a warning. Each handler holds one goroutine until
-// Free.
+// notifiable signal if sigs is empty). fn runs on the event loop OnSignal
+// was called from, or else on the handler's own goroutine (to run it
+// elsewhere, hand off inside fn). While a handler is registered, the
+// signals it names lose their default effect (a SIGINT no longer ends the
+// program), as with signal.Notify. A panic in fn is logged as a warning.
+// Each handler holds one goroutine until Free.
 func OnSignal(fn func(os.Signal), sigs ...os.Signal) *SignalHandler {
 	c := configure(nil)
 	return onSignal(c, fn, sigs)
