@@ -16,6 +16,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/runtime"
 	"github.com/goasync/goasync/internal/stats"
 )
@@ -620,7 +621,22 @@ func (s *Socket) fail(err error) {
 	s.mu.Lock()
 	done := s.failLocked(err, nil)
 	s.mu.Unlock()
-	run(done)
+	if len(done) == 0 {
+		return
+	}
+	// The socket is closed for new work already; its pending futures
+	// settle on its loop, where their continuations belong.
+	if s.exec == nil || s.onOwnLoop() {
+		run(done)
+		return
+	}
+	s.exec.Execute(func() { run(done) })
+}
+
+// onOwnLoop reports whether the caller runs on the socket's loop.
+func (s *Socket) onOwnLoop() bool {
+	ex, ok := loopmark.Current()
+	return ok && any(ex) == any(s.exec)
 }
 
 // failLocked records err, rejects everything pending and closes.
