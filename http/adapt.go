@@ -23,8 +23,8 @@ const adaptBuffer = 64 << 10
 // waits (on the pool goroutine) until the bytes left user space, so a slow
 // client slows the handler instead of filling memory. A panic in the
 // handler answers 500 (or aborts the stream). The request context is
-// cancelled when the handler returns or its stream ends. Hijack is not
-// supported.
+// cancelled when the handler returns, its stream ends or the connection
+// closes. Hijack is not supported.
 func Adapt(h nethttp.Handler) Handler {
 	return HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
 		p := future.New[*Response]()

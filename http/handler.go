@@ -9,7 +9,8 @@ import (
 // Handler answers a request with a future of the response, so the answer
 // may wait on timers, sockets or other requests without blocking the event
 // loop that read the request. Serve runs on that loop: it must not block.
-// The request body has been read in full (see Limits.MaxBodyBytes).
+// The request body has been read in full (see Limits.MaxBodyBytes), and
+// r.Context() ends when the connection closes (cause ErrClientGone).
 type Handler interface {
 	Serve(r *nethttp.Request) *future.Future[*Response]
 }

@@ -25,6 +25,10 @@ const outHigh = 1 << 20
 // before the close, which would otherwise reset the connection.
 const lingerTime = 2 * time.Second
 
+// ErrClientGone is the cause (context.Cause) of a request context that
+// ended because its connection closed.
+var ErrClientGone = errors.New("http: client connection closed")
+
 // ServerOption configures Listen.
 type ServerOption func(*serverConfig)
 
@@ -115,6 +119,7 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) onConnect(sock *tcp.Socket) {
 	c := &conn{srv: s, sock: sock, exec: sock.Executor(), lim: &s.lim}
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.rr.lim = &s.lim
 	if a := sock.RemoteAddr(); a != nil {
 		c.remote = a.String()
@@ -159,6 +164,8 @@ type conn struct {
 	exec   future.Executor
 	lim    *Limits
 	remote string
+	ctx    context.Context // requests' context: ends when the connection does
+	cancel context.CancelCauseFunc
 
 	rr      requestReader
 	in      []byte
@@ -259,7 +266,7 @@ func (c *conn) refuse(err error) {
 }
 
 func (c *conn) dispatch(p parsedRequest) {
-	req := p.req
+	req := p.req.WithContext(c.ctx)
 	req.RemoteAddr = c.remote
 	if !p.keepOpen || c.eof {
 		c.noMore = true
@@ -365,6 +372,15 @@ func (c *conn) writeOne(ex *exchange) bool {
 	resp := ex.resp
 	var f responseFrame
 	c.out, f = appendResponseHead(c.out, resp, ex.method, ex.minor, keep)
+	if logx.Debug() {
+		path := ""
+		if ex.req != nil {
+			path = ex.req.URL.Path
+		}
+		logx.L().Debug("http: reply", zap.Uint64("conn", c.sock.ID()), zap.String("remote", c.remote),
+			zap.String("method", ex.method), zap.String("path", path), zap.Int("status", resp.Status),
+			zap.Bool("stream", resp.stream != nil), zap.Int("body", len(resp.Body)), zap.Bool("keep", f.keepOpen))
+	}
 	switch {
 	case f.mode == bodyLength && len(resp.Body) > 64<<10:
 		c.flush()
@@ -584,6 +600,7 @@ func ignore(f *future.Future[struct{}]) {
 
 func (c *conn) onClose(err error) {
 	c.closed = true
+	c.cancel(ErrClientGone)
 	if c.timer != nil {
 		c.timer.Stop()
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -629,5 +630,36 @@ func TestGoClientFollowsOurRedirects(t *testing.T) {
 	resp.Body.Close()
 	if string(b) != "hello" || resp.Request.Method != "GET" {
 		t.Fatalf("303: %q %s", b, resp.Request.Method)
+	}
+}
+
+func TestRequestContextEndsWithConnection(t *testing.T) {
+	causes := make(chan error, 1)
+	rt := NewRouter()
+	rt.Handle("GET /wait", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		p := future.New[*Response]()
+		context.AfterFunc(r.Context(), func() {
+			causes <- context.Cause(r.Context())
+			p.Reject(context.Cause(r.Context()))
+		})
+		return p.Future()
+	}))
+	s := startServer(t, rt)
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, "request in flight", func() bool { return s.Count() == 1 })
+	time.Sleep(20 * time.Millisecond)
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close() // reset: the server sees the connection end
+	select {
+	case err := <-causes:
+		if !errors.Is(err, ErrClientGone) {
+			t.Fatalf("cause %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("request context not cancelled")
 	}
 }
