@@ -2,6 +2,7 @@ package dns
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -265,5 +266,62 @@ func TestLookupTimeout(t *testing.T) {
 	}
 	if el := time.Since(start); el < 150*time.Millisecond {
 		t.Fatalf("timed out after %v, before the 200ms timeout", el)
+	}
+}
+
+// TestTCPReplyInPieces: over TCP the reply's length prefix and body may
+// arrive in separate segments; the exchange waits for the whole message.
+func TestTCPReplyInPieces(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		var hdr [2]byte
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			served <- err
+			return
+		}
+		q := make([]byte, int(hdr[0])<<8|int(hdr[1]))
+		if _, err := io.ReadFull(c, q); err != nil {
+			served <- err
+			return
+		}
+		var m mdns.Msg
+		if err := m.Unpack(q); err != nil {
+			served <- err
+			return
+		}
+		reply := new(mdns.Msg)
+		reply.SetReply(&m)
+		rr, _ := mdns.NewRR("a.test. 60 A 192.0.2.1")
+		reply.Answer = append(reply.Answer, rr)
+		b, _ := reply.Pack()
+		framed := append([]byte{byte(len(b) >> 8), byte(len(b))}, b...)
+		for _, piece := range [][]byte{framed[:1], framed[1:5], framed[5:]} {
+			if _, err := c.Write(piece); err != nil {
+				served <- err
+				return
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		served <- nil
+	}()
+	server := netip.MustParseAddrPort(ln.Addr().String())
+	r := newTestResolver(t, "options use-vc\n", "", []netip.AddrPort{server})
+	got, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
+	if err != nil || !slices.Equal(got, addrs("192.0.2.1")) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }
