@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +168,34 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	if s.BytesWritten() != writers*each*1024 {
 		t.Fatalf("wrote %d", s.BytesWritten())
+	}
+}
+
+func TestListenOnBusyPortFails(t *testing.T) {
+	r := newRuntime(t)
+	ln := goListener(t) // Go's listener does not set SO_REUSEPORT
+	if _, err := Listen(ln.Addr().String(), Handler{}, withRuntime(r)); err == nil {
+		t.Fatal("Listen on a busy port succeeded")
+	}
+}
+
+func TestServerCloseOnLoopFailsFast(t *testing.T) {
+	r := newRuntime(t)
+	res := make(chan error, 1)
+	var sp atomic.Pointer[Server]
+	srv := listen(t, r, Handler{OnConnect: func(*Socket) { res <- sp.Load().Close(context.Background()) }})
+	sp.Store(srv)
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case err := <-res:
+		if !errors.Is(err, future.ErrAwaitOnLoop) {
+			t.Fatalf("Close on a loop = %v, want ErrAwaitOnLoop", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close on a loop blocked")
 	}
 }

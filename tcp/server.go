@@ -10,6 +10,8 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/runtime"
 )
 
@@ -132,7 +134,14 @@ func (s *Server) addrString() string {
 // stopping the engine), lets connected clients finish, and when ctx ends
 // aborts those still open. Then the listener closes. It returns ctx's error
 // if clients had to be aborted.
+//
+// Close blocks, so it must not run on an event loop (a Handler callback or
+// a continuation there): there it returns an error matching
+// future.ErrAwaitOnLoop at once. Start it from a goroutine instead.
 func (s *Server) Close(ctx context.Context) error {
+	if loopmark.OnLoop() {
+		return opError("close", s.addrString(), future.ErrAwaitOnLoop)
+	}
 	s.mu.Lock()
 	if !s.closing {
 		s.closing = true

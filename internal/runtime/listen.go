@@ -14,7 +14,9 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -229,6 +231,9 @@ func (l *Listener) Err() error {
 // Close stops the engine: the listening socket closes and every open
 // connection gets OnClose. It waits until the engine stopped or ctx ends.
 func (l *Listener) Close(ctx context.Context) error {
+	if loopmark.OnLoop() {
+		return future.ErrAwaitOnLoop
+	}
 	go l.stop()
 	select {
 	case <-l.done:

@@ -214,7 +214,13 @@ func (r *Runtime) OnStop(fn func()) (remove func()) {
 // connections receive OnClose, stop hooks run. It returns ctx's error if ctx
 // ends first; the remaining steps still run in the background and settle
 // everything.
+//
+// Shutdown waits for the loops to stop, so on a loop goroutine it returns
+// future.ErrAwaitOnLoop at once instead of deadlocking.
 func (r *Runtime) Shutdown(ctx context.Context) error {
+	if loopmark.OnLoop() {
+		return future.ErrAwaitOnLoop
+	}
 	r.mu.Lock()
 	if r.state >= stateStopping {
 		r.mu.Unlock()
