@@ -57,7 +57,15 @@ func TestLoggerStatsAndShutdown(t *testing.T) {
 	if b, err := s.ReadN(4).Await(ctx); err != nil || string(b) != "ping" {
 		t.Fatalf("echo %q %v", b, err)
 	}
+	// The echo's bytes can reach us before the server's loop counted them:
+	// give the counters a moment.
 	st := goasync.ReadStats()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); st = goasync.ReadStats() {
+		if st.BytesWritten >= before.BytesWritten+8 && st.BytesRead >= before.BytesRead+8 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if st.Loops < 1 || st.ConnsIn < 1 || st.ConnsOut < 1 ||
 		st.AcceptedTotal <= before.AcceptedTotal || st.DialedTotal <= before.DialedTotal ||
 		st.BytesWritten < before.BytesWritten+8 || st.BytesRead < before.BytesRead+8 {
