@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -202,6 +203,9 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		p:      future.New[[]netip.Addr](),
 	}
 	op.p.OnCancel(op.cancel)
+	if logx.Debug() {
+		op.p.Future().Named("dns.Lookup " + host + " " + o.family.String())
+	}
 	op.step()
 	return deliver(ctx, op.p.Future())
 }

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
 )
 
 // transport sends one query to one server and waits for the reply.
@@ -110,8 +112,19 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 		return
 	}
 	q := op.q
+	var start time.Time
+	if logx.Debug() {
+		start = time.Now()
+		logx.L().Debug("dns query", zap.String("name", op.name), zap.Stringer("type", q.Type),
+			zap.Stringer("server", server), zap.Uint16("id", id), zap.Bool("tcp", tcp))
+	}
 	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
-		return checkReply(b, id, q)
+		rep, err := checkReply(b, id, q)
+		if err == errIgnore && logx.Debug() {
+			logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", op.name),
+				zap.Stringer("server", server), zap.Uint16("id", id), zap.Int("bytes", len(b)))
+		}
+		return rep, err
 	})
 	op.mu.Lock()
 	if op.canceled {
@@ -122,7 +135,20 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 	}
 	op.cur = f
 	op.mu.Unlock()
-	f.OnComplete(func(rep reply, err error) { op.done(server, tcp, rep, err) })
+	f.OnComplete(func(rep reply, err error) {
+		if logx.Debug() {
+			fields := []zap.Field{zap.String("name", op.name), zap.Stringer("type", q.Type), zap.Stringer("server", server),
+				zap.Uint16("id", id), zap.Bool("tcp", tcp), zap.Duration("duration", time.Since(start))}
+			if err != nil {
+				fields = append(fields, zap.Error(err))
+			} else {
+				fields = append(fields, zap.Stringer("rcode", rep.rcode), zap.Int("answers", len(rep.addrs)+len(rep.names)),
+					zap.Bool("truncated", rep.kind == replyTruncated))
+			}
+			logx.L().Debug("dns reply", fields...)
+		}
+		op.done(server, tcp, rep, err)
+	})
 }
 
 // done handles the outcome of one exchange.

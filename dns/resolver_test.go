@@ -13,8 +13,12 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/runtime"
 	"github.com/goasync/goasync/internal/stats"
 )
@@ -427,5 +431,38 @@ func TestRuntimeStoppedFailsLookups(t *testing.T) {
 	_, err = await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
 	if !errors.Is(err, runtime.ErrClosed) {
 		t.Fatalf("err = %v, want runtime.ErrClosed", err)
+	}
+}
+
+// TestDebugLog: with a debug logger installed, a lookup can be followed in
+// the log: the query, the ignored forgery, the reply and the named future.
+func TestDebugLog(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	logx.Set(zap.New(core))
+	defer logx.Set(nil)
+	srv := newTestServer(t)
+	srv.add("a.test. 60 A 192.0.2.1")
+	srv.setBehave(func(w mdns.ResponseWriter, q *mdns.Msg) bool {
+		m := srv.answer(q)
+		m.Id++
+		_ = w.WriteMsg(m)
+		return false
+	})
+	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr})
+	if _, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4))); err != nil {
+		t.Fatal(err)
+	}
+	named := logs.FilterMessage("future settled").FilterField(zap.String("name", "dns.Lookup a.test v4"))
+	if named.Len() != 1 || named.All()[0].ContextMap()["stage"] != "resolve" {
+		t.Errorf("named lookup future: %v", named.All())
+	}
+	for _, msg := range []string{"dns query", "dns datagram ignored: not a reply to the query", "dns reply"} {
+		if logs.FilterMessage(msg).Len() == 0 {
+			t.Errorf("no %q entry; log: %v", msg, logs.All())
+		}
+	}
+	q := logs.FilterMessage("dns query").All()
+	if len(q) > 0 && q[0].ContextMap()["name"] != "a.test" {
+		t.Errorf("query entry fields: %v", q[0].ContextMap())
 	}
 }
