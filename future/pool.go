@@ -12,7 +12,7 @@ import (
 // steps), never inline on an event loop.
 //
 // Go itself never blocks, so it is safe on an event loop. The pool runs at
-// most 256 functions at once and queues up to 65536 more in FIFO order;
+// most 4096 functions at once and queues up to 65536 more in FIFO order;
 // beyond that, the future rejects with ErrPoolFull. Workers are goroutines
 // started on demand that exit as soon as the queue is empty, so an idle
 // pool holds no goroutine. A panic in fn rejects the future with a
@@ -63,7 +63,7 @@ type pool struct {
 	head, n  int
 }
 
-var blocking = newPool(256, 1<<16)
+var blocking = newPool(4096, 1<<16)
 
 func newPool(workers, queue int) *pool { return &pool{max: workers, maxQueue: queue} }
 
