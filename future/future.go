@@ -3,6 +3,7 @@ package future
 import (
 	"context"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/goasync/goasync/internal/loopmark"
@@ -271,7 +272,7 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		}
 		x.hook, x.hooks = nil, nil
 	}
-	if err != nil && cb == nil && f.flags&flagObserved == 0 && !canceled && reportable(err) {
+	if err != nil && !canceled && f.flags&flagObserved == 0 && !observedBy(cb, more) && reportable(err) {
 		f.armUnhandledLocked(err)
 	}
 	f.unlockAs(st)
@@ -461,22 +462,72 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 		return zero, ErrAwaitOnLoop
 	}
 	if f.state() == pending {
-		done := f.doneChan() // Result below observes the outcome
+		w, _ := waiters.Get().(*waiter)
+		if w == nil {
+			w = &waiter{ch: make(chan struct{}, 1)}
+		}
+		f.addCont(waitCont[T]{w})
 		if ctx == nil || ctx.Done() == nil {
-			<-done
+			<-w.ch
 		} else {
 			select {
-			case <-done:
+			case <-w.ch:
 			case <-ctx.Done():
+				// Give up the wait; the waiter then no longer counts as
+				// handling a rejection (see settle). Marking first and
+				// checking again closes the race with a settle in between.
+				w.abandoned.Store(true)
 				select {
-				case <-done:
+				case <-w.ch:
 				default:
 					var zero T
 					return zero, context.Cause(ctx)
 				}
 			}
 		}
+		if !w.abandoned.Load() {
+			waiters.Put(w) // its one signal has been received: reusable
+		}
 	}
 	v, err, _ := f.Result()
 	return v, err
+}
+
+// waiter is how Await blocks on a pending future: a continuation that
+// signals a channel. Waiters are pooled, so a blocking Await allocates
+// nothing in the steady state.
+type waiter struct {
+	ch        chan struct{} // capacity 1: exactly one signal per use
+	abandoned atomic.Bool   // the Await gave up (its context ended)
+}
+
+var waiters sync.Pool
+
+// waitCont adapts a waiter to continuation[T]; being one pointer wide, it
+// converts to the interface without allocating.
+type waitCont[T any] struct{ w *waiter }
+
+func (c waitCont[T]) complete(T, error) { c.w.ch <- struct{}{} }
+
+// observedBy reports whether the continuations attached to a future
+// observe its outcome: every continuation does, except the waiters of
+// Awaits that gave up.
+func observedBy[T any](cb continuation[T], more []any) bool {
+	if cb == nil {
+		return false
+	}
+	if !abandonedWaiter(cb) {
+		return true
+	}
+	for _, c := range more {
+		if !abandonedWaiter(c.(continuation[T])) {
+			return true
+		}
+	}
+	return false
+}
+
+func abandonedWaiter[T any](c continuation[T]) bool {
+	w, ok := c.(waitCont[T])
+	return ok && w.w.abandoned.Load()
 }

@@ -345,3 +345,44 @@ func TestStress(t *testing.T) {
 		}
 	}
 }
+
+func TestManyAwaiters(t *testing.T) {
+	for round := range 20 {
+		p := New[int]()
+		const n = 50
+		res := make(chan int, n)
+		ctx, cancel := context.WithTimeout(context.Background(), long)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				wctx := ctx
+				if i%5 == 0 {
+					// Some waits give up at once; the rest must not care.
+					c, stop := context.WithCancel(ctx)
+					stop()
+					wctx = c
+				}
+				v, err := p.Future().Await(wctx)
+				if err == nil {
+					res <- v
+				} else if !errors.Is(err, context.Canceled) {
+					t.Errorf("Await = %v", err)
+				}
+			})
+		}
+		p.Resolve(round)
+		wg.Wait()
+		cancel()
+		close(res)
+		got := 0
+		for v := range res {
+			if v != round {
+				t.Fatalf("awaiter got %d, want %d", v, round)
+			}
+			got++
+		}
+		if got < n-n/5 {
+			t.Fatalf("only %d of %d awaiters got the value", got, n)
+		}
+	}
+}
