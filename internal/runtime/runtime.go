@@ -189,13 +189,14 @@ func (r *Runtime) addLoops(n int64) {
 // OnStop registers fn to run once when the runtime shuts down, after its
 // engines stopped. The tcp layer uses it for sockets that outlive their
 // gnet connection (a write side still draining after the peer's FIN). The
-// returned function removes the hook. If the runtime is already stopped, fn
-// runs at once.
+// returned function removes the hook. If the runtime is already stopping,
+// fn runs at once on a goroutine of its own (the caller may hold locks fn
+// needs).
 func (r *Runtime) OnStop(fn func()) (remove func()) {
 	r.mu.Lock()
 	if r.state >= stateStopping {
 		r.mu.Unlock()
-		fn()
+		go fn()
 		return func() {}
 	}
 	r.hookSeq++
