@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/goasync/goasync/future"
 )
 
 // benchServer answers every A query with one address, for any name, so each
@@ -96,6 +98,23 @@ func BenchmarkLookupUncached64(b *testing.B) {
 		// goroutine id from a stack trace, a cost of the harness, not of the
 		// lookup.
 		f := r.Lookup(ctx, benchName(), v4)
+		<-f.Done()
+		_, err, _ := f.Result()
+		return err
+	})
+}
+
+// BenchmarkLookupUncachedInline64 is BenchmarkLookupUncached64 with
+// On(future.Inline): no check whether the caller runs on an event loop.
+func BenchmarkLookupUncachedInline64(b *testing.B) {
+	srv := benchServer(b)
+	confPath, hostsPath := testFilesTB(b, "", "")
+	r := NewResolver(WithConfigFile(confPath), WithHostsFile(hostsPath), WithServers(srv.addr), WithCacheSize(0))
+	ctx := context.Background()
+	v4, inline := WithFamily(FamilyV4), On(future.Inline)
+	b.ReportAllocs()
+	runConcurrent(b, func(int) error {
+		f := r.Lookup(ctx, benchName(), v4, inline)
 		<-f.Done()
 		_, err, _ := f.Result()
 		return err

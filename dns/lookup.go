@@ -76,6 +76,8 @@ type lookupOptions struct {
 	family   Family
 	server   netip.AddrPort
 	resolver *Resolver
+	exec     future.Executor
+	execSet  bool
 }
 
 // WithFamily restricts a lookup to one address family (default FamilyAny).
@@ -89,6 +91,17 @@ func WithFamily(f Family) Option {
 // resolver's timeout and attempts still apply.
 func WithServer(server netip.AddrPort) Option {
 	return Option{func(o lookupOptions) lookupOptions { o.server = server; return o }}
+}
+
+// On delivers the lookup's outcome through e instead of the default: the
+// event loop the caller runs on, if any, else the goroutine that settles the
+// query (a loop of the runtime). On(future.Inline) always takes the latter
+// and skips finding out whether the caller runs on a loop, which costs a
+// stack trace per uncached lookup; callers that do not touch loop-bound state
+// in their continuations (tcp.Connect, for one) can use it. This is the same
+// rule, and the same option name, as the timer package's.
+func On(e future.Executor) Option {
+	return Option{func(o lookupOptions) lookupOptions { o.exec, o.execSet = e, true; return o }}
 }
 
 // WithResolver makes the package-level Lookup and LookupAddr use r instead
@@ -207,13 +220,19 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		op.p.Future().Named("dns.Lookup " + host + " " + o.family.String())
 	}
 	op.step()
-	return deliver(ctx, op.p.Future())
+	return deliver(ctx, op.p.Future(), o)
 }
 
-// deliver binds f to ctx and, when the caller runs on an event loop, moves
-// its completion onto that loop.
-func deliver[T any](ctx context.Context, f *future.Future[T]) *future.Future[T] {
+// deliver binds f to ctx and moves its completion onto the executor of On
+// or, by default, onto the caller's event loop when it runs on one.
+func deliver[T any](ctx context.Context, f *future.Future[T], o *lookupOptions) *future.Future[T] {
 	f = future.WithContext(ctx, f)
+	if o.execSet {
+		if o.exec != nil && o.exec != future.Inline {
+			f = f.Via(o.exec)
+		}
+		return f
+	}
 	if loopmark.Active() {
 		if ex, ok := loopmark.Current(); ok {
 			f = f.Via(ex)
@@ -386,5 +405,5 @@ func (r *Resolver) lookupAddr(ctx context.Context, ip netip.Addr, o *lookupOptio
 		}
 		return v, nil
 	})
-	return deliver(ctx, f)
+	return deliver(ctx, f, o)
 }

@@ -2,14 +2,17 @@ package dns
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/runtime"
 )
@@ -104,5 +107,62 @@ func TestLookupOnLoopSettlesOnThatLoop(t *testing.T) {
 		if got[1] == 0 || got[0] != got[1] {
 			t.Fatalf("lookup started on loop goroutine %d settled on goroutine %d", got[0], got[1])
 		}
+	}
+}
+
+// chanExecutor runs functions on one goroutine of its own, like a loop.
+type chanExecutor struct {
+	fns  chan func()
+	gid  chan uint64
+	used atomic.Int32
+}
+
+func newChanExecutor(t *testing.T) *chanExecutor {
+	e := &chanExecutor{fns: make(chan func(), 16), gid: make(chan uint64, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.gid <- loopmark.GoID()
+		for fn := range e.fns {
+			fn()
+		}
+	}()
+	t.Cleanup(func() { close(e.fns); <-done })
+	return e
+}
+
+func (e *chanExecutor) Execute(fn func()) { e.used.Add(1); e.fns <- fn }
+
+func TestOnExecutor(t *testing.T) {
+	srv := newTestServer(t)
+	srv.add("a.test. 60 A 192.0.2.1", "1.2.0.192.in-addr.arpa. 60 PTR a.test.")
+	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr})
+	e := newChanExecutor(t)
+	want := <-e.gid
+	ran := make(chan uint64, 2)
+	r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4), On(e)).OnComplete(func(_ []netip.Addr, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		ran <- loopmark.GoID()
+	})
+	r.LookupAddr(t.Context(), netip.MustParseAddr("192.0.2.1"), On(e)).OnComplete(func(_ []string, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		ran <- loopmark.GoID()
+	})
+	for i := 0; i < 2; i++ {
+		if got := <-ran; got != want {
+			t.Fatalf("continuation ran on goroutine %d, not the executor's %d", got, want)
+		}
+	}
+	if e.used.Load() != 2 {
+		t.Fatalf("executor used %d times, want 2", e.used.Load())
+	}
+	// On(future.Inline): no hop at all.
+	got, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "b.test", WithFamily(FamilyV4), On(future.Inline)))
+	if !errors.Is(err, ErrNotFound) || got != nil {
+		t.Fatalf("got %v, %v", got, err)
 	}
 }
