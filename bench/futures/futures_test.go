@@ -293,3 +293,29 @@ func BenchmarkHandoff(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkGoAwait: run a function on another goroutine and wait for its
+// result (goasync: the blocking-work pool; jizhuozhi: Async, a goroutine
+// per call; chebyrash: New, whose executor runs on a new goroutine).
+func BenchmarkGoAwait(b *testing.B) {
+	ctx := context.Background()
+	one := func() (int, error) { return 1, nil }
+	b.Run("goasync", func(b *testing.B) {
+		measure(b, func() {
+			v, err := future.Go(one).Await(ctx)
+			check(b, v, err, 1)
+		})
+	})
+	b.Run("jizhuozhi", func(b *testing.B) {
+		measure(b, func() {
+			v, err := jiz.Async(one).Get()
+			check(b, v, err, 1)
+		})
+	})
+	b.Run("chebyrash", func(b *testing.B) {
+		measure(b, func() {
+			v, err := cheb.New(func(resolve func(int), _ func(error)) { resolve(1) }).Await(ctx)
+			check(b, *v, err, 1)
+		})
+	})
+}
