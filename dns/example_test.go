@@ -75,3 +75,50 @@ func ExampleLookup_server() {
 	// 192.0.2.7 <nil>
 	// true true
 }
+
+// DialOrder interleaves the families, IPv6 first (RFC 8305 section 4).
+func ExampleDialOrder() {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"),
+	}
+	fmt.Println(dns.DialOrder(addrs))
+	// Output: [2001:db8::1 192.0.2.1 2001:db8::2 192.0.2.2]
+}
+
+// HappyEyeballs with a dial function of your own: here plain net.Dialer
+// calls on the blocking-work pool. Nothing listens on [::1] at the port, so
+// the IPv6 attempt fails and IPv4 is tried at once instead of after 250ms.
+func ExampleHappyEyeballs() {
+	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := netip.MustParseAddrPort(ln.Addr().String()).Port()
+	ctx := context.Background()
+
+	dial := func(ctx context.Context, ip netip.Addr) *future.Future[net.Conn] {
+		return future.Go(func() (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, port).String())
+		})
+	}
+	closeConn := func(c net.Conn) { c.Close() }
+	addrs := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
+
+	c, err := dns.HappyEyeballs(ctx, addrs, dial, closeConn, 0).Await(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	fmt.Println(netip.MustParseAddrPort(c.RemoteAddr().String()).Addr())
+	// Output: 127.0.0.1
+}
