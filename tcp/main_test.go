@@ -15,8 +15,8 @@ import (
 // leakOpts ignores the goroutines of gnet's package-level ants worker pool,
 // which live as long as the process.
 var leakOpts = []goleak.Option{
-	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
-	goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+	goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+	goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
 }
 
 func TestMain(m *testing.M) {
