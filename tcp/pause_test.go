@@ -263,3 +263,21 @@ func TestPeerCloseWhilePausedComesAfterTheData(t *testing.T) {
 		t.Fatalf("delivered %q before the close", got)
 	}
 }
+
+func TestCloseWhilePausedCompletes(t *testing.T) {
+	r := newRuntime(t)
+	col := newCollector()
+	srv := listen(t, r, col.handler(true, 0))
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-col.sock
+	c.Write([]byte("held"))
+	waitFor(t, "bytes to arrive", func() bool { return s.BytesRead() == 4 })
+	await(t, s.Close())
+	if err := <-col.errc; err != nil {
+		t.Fatalf("close error %v", err)
+	}
+}

@@ -744,7 +744,7 @@ func (s *Socket) onClose(c gnet.Conn, err error) {
 			reason = opError("write", s.addr, ErrReset) // output dropped
 		}
 	}
-	if s.paused && len(s.in) > s.inOff && (reason == nil || reason == io.EOF) {
+	if s.paused && len(s.in) > s.inOff && reason == io.EOF {
 		// Hold the close until Resume delivered the buffered bytes.
 		s.held = true
 		s.rdEOF = true
