@@ -75,3 +75,21 @@ func ExampleOnSignal() {
 	fmt.Println("handled", <-got)
 	// Output: handled user defined signal 2
 }
+
+// queue is an executor that runs functions when told to, standing in for
+// an event loop.
+type queue chan func()
+
+func (q queue) Execute(fn func()) { q <- fn }
+
+// On delivers a timer's completion through an executor, such as the event
+// loop that owns a socket. (A timer started on a loop goroutine does this
+// by itself.)
+func ExampleOn() {
+	loop := make(queue, 1)
+	f := timer.After(time.Millisecond, func() (string, error) { return "on the loop", nil }, timer.On(loop))
+	(<-loop)() // the loop runs the completion
+	v, _ := f.Await(context.Background())
+	fmt.Println(v)
+	// Output: on the loop
+}
