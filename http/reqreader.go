@@ -140,7 +140,11 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 
 func (r *requestReader) finish() {
 	req := r.cur.req
-	req.Body = &bodyReader{data: r.body}
+	if r.cur.mode == bodyNone {
+		req.Body = nethttp.NoBody
+	} else {
+		req.Body = &bodyReader{data: r.body}
+	}
 	req.ContentLength = int64(len(r.body))
 	r.body = nil
 	r.inBody = false
