@@ -14,7 +14,7 @@ var (
 	ConnsIn        atomic.Int64 // gauge: open accepted connections
 	ConnsOut       atomic.Int64 // gauge: open outbound connections
 	Timers         atomic.Int64 // gauge: armed timers
-	PendingFutures atomic.Int64 // gauge: created and not yet settled futures
+	PendingFutures atomic.Int64 // gauge: root promises (New, Go, timers) not yet settled; derived futures are not counted
 	AcceptedTotal  atomic.Int64 // total: connections accepted
 	DialedTotal    atomic.Int64 // total: outbound connections established
 	ClosedTotal    atomic.Int64 // total: connections closed, either side
