@@ -53,3 +53,27 @@ func TestGoIDDiffers(t *testing.T) {
 		t.Fatalf("goroutine ids: %d and %d", a, b)
 	}
 }
+
+func BenchmarkCurrentMarked(b *testing.B) {
+	unmarkOther := make(chan func())
+	done := make(chan struct{})
+	go func() {
+		unmarkOther <- Mark(execFunc(func(fn func()) { fn() }))
+		<-done
+	}()
+	unmark := <-unmarkOther
+	defer func() { close(done); unmark() }()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := Current(); ok {
+			b.Fatal("not a loop")
+		}
+	}
+}
+
+func BenchmarkGoID(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = GoID()
+	}
+}
