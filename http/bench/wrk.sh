@@ -3,8 +3,13 @@
 # same "hello" handler on the same machine, with wrk -t1 -c64: without
 # pipelining and with 16 requests pipelined (pipeline.lua). Each server gets
 # one core (GOMAXPROCS=1, one event loop, taskset CPU 0); wrk runs on CPU 1.
-# The two servers are measured alternately, ROUNDS times each, and the best
-# round of each is reported, which filters out other load on the machine.
+#
+# Two figures per run: requests per second of wall time (what wrk reports,
+# which other load on a shared machine drags down), and requests per
+# second of the server's own CPU time (utime+stime from /proc), which is
+# the capacity of one core and is much less sensitive to that load. The
+# servers are measured alternately, ROUNDS times each; the best round of
+# each is reported.
 # Usage: http/bench/wrk.sh [seconds-per-run] [rounds]   (needs wrk and curl)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,28 +24,45 @@ tmp=$(mktemp -d)
 bin=$tmp/benchserver
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -o "$bin" ./http/internal/benchserver
+hz=$(getconf CLK_TCK)
 
-run() { # impl port -> "plain piped"
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# load pid url [script] -> "req/s requests-per-cpu-second"
+load() {
+  local pid=$1 url=$2 out t0 t1 n
+  shift 2
+  t0=$(cputicks "$pid")
+  out=$("${pin_wrk[@]}" wrk -t1 -c64 -d"${secs}s" "$@" "$url")
+  t1=$(cputicks "$pid")
+  n=$(awk '/requests in/ { print $1 }' <<<"$out")
+  awk -v rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")" -v n="$n" -v t="$((t1 - t0))" -v hz="$hz" \
+    'BEGIN { printf "%.0f %.0f\n", rps, (t > 0 ? n / (t / hz) : 0) }'
+}
+
+run() { # impl port -> "plain plain/cpu piped piped/cpu"
   GOMAXPROCS=1 "${pin_srv[@]}" "$bin" -impl "$1" -addr "127.0.0.1:$2" >/dev/null &
   local pid=$!
   for _ in $(seq 50); do curl -s "http://127.0.0.1:$2/hello" >/dev/null && break; sleep 0.1; done
-  local plain piped
-  plain=$("${pin_wrk[@]}" wrk -t1 -c64 -d"${secs}s" "http://127.0.0.1:$2/hello" | awk '/Requests\/sec/ {print $2}')
-  piped=$("${pin_wrk[@]}" wrk -t1 -c64 -d"${secs}s" -s http/bench/pipeline.lua "http://127.0.0.1:$2/hello" | awk '/Requests\/sec/ {print $2}')
+  local a b
+  a=$(load "$pid" "http://127.0.0.1:$2/hello")
+  b=$(load "$pid" "http://127.0.0.1:$2/hello" -s http/bench/pipeline.lua)
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  echo "$plain $piped"
+  echo "$a $b"
 }
 
-best() { awk '{ if ($1 > p) p = $1; if ($2 > q) q = $2 } END { print p, q }'; }
+best() { awk '{ for (i = 1; i <= NF; i++) if ($i > m[i]) m[i] = $i } END { print m[1], m[2], m[3], m[4] }'; }
 
 : >"$tmp/ours"; : >"$tmp/nethttp"
+echo "columns: plain req/s, plain req/cpu-s, pipelined req/s, pipelined req/cpu-s"
 for r in $(seq "$rounds"); do
-  run ours 18080 | tee -a "$tmp/ours" | sed "s/^/round $r ours    /"
+  run ours 18080 | tee -a "$tmp/ours" | sed "s/^/round $r ours     /"
   run nethttp 18081 | tee -a "$tmp/nethttp" | sed "s/^/round $r net\/http /"
 done
-read -r op oq < <(best <"$tmp/ours")
-read -r sp sq < <(best <"$tmp/nethttp")
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-9s %14s %14s\n' server "req/s plain" "req/s pipe16"
-printf '%-9s %14s %14s\n' ours "$op" "$oq" net/http "$sp" "$sq"
-awk -v a="$op" -v b="$sp" -v c="$oq" -v d="$sq" 'BEGIN { printf "ratio ours/net/http (best of %d rounds): plain %.2fx, pipelined %.2fx\n", '"$rounds"', a/b, c/d }'
+read -r o1 o2 o3 o4 < <(best <"$tmp/ours")
+read -r s1 s2 s3 s4 < <(best <"$tmp/nethttp")
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-9s %12s %14s %12s %14s\n' server "plain req/s" "plain req/cpu-s" "pipe16 req/s" "pipe16 req/cpu-s"
+printf '%-9s %12s %14s %12s %14s\n' ours "$o1" "$o2" "$o3" "$o4" net/http "$s1" "$s2" "$s3" "$s4"
+awk -v a="$o1" -v b="$s1" -v c="$o2" -v d="$s2" -v e="$o3" -v f="$s3" -v g="$o4" -v h="$s4" \
+  'BEGIN { printf "ratio ours/net/http (best of rounds): plain %.2fx wall, %.2fx per CPU; pipelined %.2fx wall, %.2fx per CPU\n", a/b, c/d, e/f, g/h }'
