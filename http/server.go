@@ -16,10 +16,6 @@ import (
 	"github.com/goasync/goasync/tcp"
 )
 
-// outHigh is the output a connection may have queued in the socket before
-// the server stops reading more requests from it.
-const outHigh = 1 << 20
-
 // lingerTime is how long a connection closed by the server after an error
 // reply keeps reading (and discarding) so the client can read the reply
 // before the close, which would otherwise reset the connection.
@@ -179,6 +175,7 @@ type conn struct {
 	paused       bool
 	wantContinue bool // send 100 Continue when the replies ahead are out
 	eof          bool
+	waitOut      bool // waiting for the socket's output to drain
 	linger       bool // close by half-closing first (after a refusal)
 
 	timer    *time.Timer
@@ -438,37 +435,41 @@ func (c *conn) flush() {
 	}
 }
 
-// updatePause stops delivery while too many requests wait for replies or
-// too much output is queued, and resumes it when both have drained.
+// updatePause stops delivery while too many requests wait for replies, a
+// stream is being written, or the socket's output is above its high
+// watermark (tcp.WithWatermarks), and resumes it when all have cleared.
 func (c *conn) updatePause() {
 	if c.closed {
 		return
 	}
-	busy := len(c.queue) >= c.lim.MaxPipelined || c.sock.Buffered() > outHigh || c.active != nil
+	if !c.waitOut {
+		if w := c.sock.Writable(); !isSettled(w) {
+			c.waitOut = true
+			w.OnComplete(func(struct{}, error) {
+				c.exec.Execute(func() {
+					c.waitOut = false
+					c.updatePause()
+				})
+			})
+		}
+	}
+	busy := len(c.queue) >= c.lim.MaxPipelined || c.active != nil || c.waitOut
 	switch {
 	case busy && !c.paused:
 		c.paused = true
 		c.sock.Pause()
-		if c.sock.Buffered() > outHigh {
-			c.sock.Writable().OnComplete(func(struct{}, error) { c.exec.Execute(c.resume) })
-		}
 	case !busy && c.paused:
-		c.resume()
+		c.paused = false
+		c.sock.Resume()
+		if len(c.in) > 0 {
+			c.process(time.Now())
+		}
 	}
 }
 
-func (c *conn) resume() {
-	if c.closed || !c.paused {
-		return
-	}
-	if len(c.queue) >= c.lim.MaxPipelined || c.active != nil {
-		return
-	}
-	c.paused = false
-	c.sock.Resume()
-	if len(c.in) > 0 {
-		c.process(time.Now())
-	}
+func isSettled[T any](f *future.Future[T]) bool {
+	_, _, ok := f.Result()
+	return ok
 }
 
 // ------------------------------------------------------------- streams

@@ -663,3 +663,58 @@ func TestRequestContextEndsWithConnection(t *testing.T) {
 		t.Fatal("request context not cancelled")
 	}
 }
+
+func TestDeepPipelineAndOutputBackpressure(t *testing.T) {
+	s := startServer(t, testRouter())
+	// 300 pipelined requests: more than MaxPipelined (64) wait at once, so
+	// the server must pause reading and resume as replies go out.
+	var raw strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&raw, "GET /delay/%d HTTP/1.1\r\nHost: x\r\n\r\n", i%3)
+	}
+	raw.WriteString("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	out := rawExchange(t, s.Addr().String(), raw.String(), 30*time.Second)
+	br := bufio.NewReader(strings.NewReader(out))
+	for i := range 300 {
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != fmt.Sprintf("slept %d", i%3) {
+			t.Fatalf("reply %d: %q", i, b)
+		}
+	}
+	// 48 requests for 1 MiB each, pipelined by a client that reads nothing
+	// until it has sent them all: the server stops reading while its output
+	// is backed up, and every byte still arrives, in order.
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	const n = 48
+	go func() {
+		for range n {
+			if _, err := io.WriteString(c, "GET /big/1048576 HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond) // let the output back up
+	}()
+	time.Sleep(300 * time.Millisecond)
+	br = bufio.NewReader(c)
+	want := sha256.Sum256(bytes.Repeat([]byte("0123456789abcdef"), 1<<16))
+	for i := range n {
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("big reply %d: %v", i, err)
+		}
+		h := sha256.New()
+		io.Copy(h, resp.Body)
+		if !bytes.Equal(h.Sum(nil), want[:]) {
+			t.Fatalf("big reply %d corrupted", i)
+		}
+	}
+}
