@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,5 +362,47 @@ func TestClientPoolLimits(t *testing.T) {
 	readBody(t, resp)
 	if conns.Load() != before+1 {
 		t.Fatalf("after idle timeout: %d new connections", conns.Load()-before)
+	}
+}
+
+// fullListener returns the address of a socket listening with a backlog of
+// zero that never accepts, once its queue is full: a connect to it hangs.
+func fullListener(t *testing.T) string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	for range 8 {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr // the queue is full
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	t.Skip("the kernel accepted every connection to a zero-backlog listener; cannot provoke a connect timeout here")
+	return ""
+}
+
+func TestClientConnectTimeout(t *testing.T) {
+	addr := fullListener(t)
+	c := &Client{ConnectTimeout: 200 * time.Millisecond}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	start := time.Now()
+	_, err := c.Get(ctx, "http://"+addr+"/").Await(ctx)
+	if !errors.Is(err, future.ErrTimeout) || !errors.Is(err, tcp.ErrTimeout) {
+		t.Fatalf("connect timeout: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }
