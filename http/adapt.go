@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	nethttp "net/http"
-	"sync"
 
 	"github.com/goasync/goasync/future"
 )
@@ -45,14 +44,12 @@ func Adapt(h nethttp.Handler) Handler {
 type adaptWriter struct {
 	p      *future.Promise[*Response]
 	ctx    context.Context
-	mu     sync.Mutex
 	header nethttp.Header
 	status int
 	buf    bytes.Buffer
 	ready  chan *Stream // the stream, once the server has started it
 	stream *Stream
 	start  bool // the response has been handed to the server as a stream
-	lost   bool // the connection went away before the stream started
 }
 
 // Header returns the header map to fill before the first write.
@@ -102,9 +99,13 @@ func (w *adaptWriter) startStream() error {
 	resp := NewStream(w.status, w.header.Clone(), func(s *Stream) { w.ready <- s })
 	resp.discard = func() { close(w.ready) }
 	w.p.Resolve(resp)
-	s, ok := <-w.ready
+	var s *Stream
+	ok := false
+	select {
+	case s, ok = <-w.ready:
+	case <-w.ctx.Done(): // the connection is gone
+	}
 	if !ok {
-		w.lost = true
 		return ErrStreamClosed
 	}
 	w.stream = s
