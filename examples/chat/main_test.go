@@ -236,15 +236,16 @@ func browsersChat(t *testing.T, port string, out *extest.Output) {
 	}
 	out.WaitFor(t, `joined room "browsers" \(2 listening\)`)
 
-	// Ann types a message and presses Send.
+	// Ann types her name and a message, and presses Enter.
 	msg := fmt.Sprintf("hello from ann at %d", time.Now().UnixNano())
-	if err := ann.Eval(ctx, `(() => {
-		document.getElementById("name").value = "ann";
-		document.getElementById("message").value = `+fmt.Sprintf("%q", msg)+`;
-		document.getElementById("send-button").click();
-		return true;
-	})()`, nil); err != nil {
-		t.Fatal(err)
+	for _, step := range []error{
+		ann.Type(ctx, "#name", "ann"),
+		ann.Type(ctx, "#message", msg),
+		ann.PressEnter(ctx),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
 	}
 	// Bob sees it, and so does Ann.
 	want := fmt.Sprintf(`[...document.querySelectorAll("#log li")].some(li => li.textContent === %q)`, "ann"+msg)
@@ -256,13 +257,19 @@ func browsersChat(t *testing.T, port string, out *extest.Output) {
 		}
 	}
 	// A message too short is refused with 400, and the page says so.
-	if err := bob.Eval(ctx, `(() => {
-		document.getElementById("name").value = "bob";
-		document.getElementById("message").value = "hi";
-		document.getElementById("send").dispatchEvent(new Event("submit", {cancelable: true}));
-		return true;
-	})()`, nil); err != nil {
+	// (The form's own minlength check is removed first, so the server's
+	// validation is what refuses it.)
+	if err := bob.Eval(ctx, `document.getElementById("message").removeAttribute("minlength")`, nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, step := range []error{
+		bob.Type(ctx, "#name", "bob"),
+		bob.Type(ctx, "#message", "hi"),
+		bob.PressEnter(ctx),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
 	}
 	if err := bob.WaitTrue(ctx, `document.getElementById("status").textContent.includes("at least 5 characters")`); err != nil {
 		t.Fatal(err)

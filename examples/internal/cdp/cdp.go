@@ -241,6 +241,35 @@ func (p *Page) Eval(ctx context.Context, expr string, out any) error {
 	return json.Unmarshal(r.Result.Value, out)
 }
 
+// Type focuses the element matched by the CSS selector and types text
+// into it as keyboard input (Input.insertText), as a user would.
+func (p *Page) Type(ctx context.Context, selector, text string) error {
+	sel, _ := json.Marshal(selector)
+	var found bool
+	if err := p.Eval(ctx, `(() => { const e = document.querySelector(`+string(sel)+`); if (!e) return false; e.focus(); return true; })()`, &found); err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("no element matches %s", selector)
+	}
+	return p.b.call(ctx, p.session, "Input.insertText", map[string]any{"text": text}, nil)
+}
+
+// PressEnter sends an Enter key press to the focused element (which
+// submits its form).
+func (p *Page) PressEnter(ctx context.Context) error {
+	for _, typ := range []string{"keyDown", "keyUp"} {
+		params := map[string]any{"type": typ, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
+		if typ == "keyDown" {
+			params["text"] = "\r"
+		}
+		if err := p.b.call(ctx, p.session, "Input.dispatchKeyEvent", params, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WaitTrue evaluates expr every 50ms until it is true, or fails when ctx
 // ends.
 func (p *Page) WaitTrue(ctx context.Context, expr string) error {
