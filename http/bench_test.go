@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/goasync/goasync/future"
 )
@@ -70,9 +71,10 @@ func BenchmarkChunkedDecode(b *testing.B) {
 func BenchmarkResponseHead(b *testing.B) {
 	resp := Text(200, "hello")
 	var buf []byte
+	now := time.Now() // the server passes the time it read for the event
 	b.ReportAllocs()
 	for b.Loop() {
-		buf, _ = appendResponseHead(buf[:0], resp, "GET", 1, true)
+		buf, _ = appendResponseHeadAt(buf[:0], resp, "GET", 1, true, now)
 	}
 }
 

@@ -287,7 +287,12 @@ func appendLastChunk(dst []byte, trailer nethttp.Header) []byte {
 // space and surrounding whitespace trimmed, so a value can never end the
 // field early or inject another one (response splitting).
 func appendFieldValue(dst []byte, v string) []byte {
-	v = strings.Trim(v, " \t")
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
 	clean := true
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c == '\r' || c == '\n' || c == 0 {

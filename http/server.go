@@ -184,6 +184,7 @@ type conn struct {
 	deadline time.Time
 	dlKind   deadlineKind
 	reqStart time.Time
+	now      time.Time // the time of the current event, for Date
 }
 
 func (c *conn) onData(data []byte) {
@@ -206,6 +207,7 @@ func (c *conn) onData(data []byte) {
 // process reads as many complete requests from c.in as the limits allow,
 // dispatches them, and writes whatever replies are ready.
 func (c *conn) process(now time.Time) {
+	c.now = now
 	for !c.noMore && !c.closed && len(c.queue) < c.lim.MaxPipelined {
 		ev, n, err := c.rr.next(c.in)
 		c.in = c.in[n:]
@@ -295,10 +297,11 @@ func (c *conn) dispatch(p parsedRequest) {
 				ex.discard()
 				return
 			}
+			c.now = time.Now()
 			c.writeReady()
 			c.flush()
 			c.updatePause()
-			c.setDeadline(time.Now())
+			c.setDeadline(c.now)
 		})
 	})
 }
@@ -368,7 +371,7 @@ func (c *conn) writeOne(ex *exchange) bool {
 	}
 	resp := ex.resp
 	var f responseFrame
-	c.out, f = appendResponseHead(c.out, resp, ex.method, ex.minor, keep)
+	c.out, f = appendResponseHeadAt(c.out, resp, ex.method, ex.minor, keep, c.now)
 	if logx.Debug() {
 		path := ""
 		if ex.req != nil {
@@ -513,10 +516,11 @@ func (c *conn) streamEnd(s *Stream, framed []byte, closeConn bool) {
 		c.out = append(c.out, framed...)
 		c.active = nil
 		s.finish(nil)
+		now := time.Now()
+		c.now = now
 		c.writeReady()
 		c.flush()
 		c.updatePause()
-		now := time.Now()
 		if len(c.in) > 0 && !c.paused {
 			c.process(now)
 		}
@@ -690,6 +694,7 @@ func (c *conn) onTimer() {
 		c.dlKind = dlNone
 		c.closeGraceful()
 	case dlHead, dlBody:
+		c.now = now
 		c.dlKind = dlNone
 		c.rr.inBody = false
 		c.refuse(errStatus(nethttp.StatusRequestTimeout, "request not received in time"))

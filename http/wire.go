@@ -17,8 +17,10 @@ type dateValue struct {
 
 var dateCache atomic.Pointer[dateValue]
 
-func appendDate(dst []byte) []byte {
-	now := time.Now()
+func appendDate(dst []byte, now time.Time) []byte {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	sec := now.Unix()
 	d := dateCache.Load()
 	if d == nil || d.sec != sec {
@@ -26,6 +28,28 @@ func appendDate(dst []byte) []byte {
 		dateCache.Store(d)
 	}
 	return append(dst, d.b...)
+}
+
+// statusLines holds "HTTP/1.1 NNN Text\r\n" for the common codes.
+var statusLines [600][]byte
+
+func init() {
+	for code := 100; code < len(statusLines); code++ {
+		if t := nethttp.StatusText(code); t != "" {
+			statusLines[code] = []byte("HTTP/1.1 " + strconv.Itoa(code) + " " + t + "\r\n")
+		}
+	}
+}
+
+func appendStatusLine(dst []byte, status int) []byte {
+	if status < len(statusLines) && statusLines[status] != nil {
+		return append(dst, statusLines[status]...)
+	}
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, nethttp.StatusText(status)...)
+	return append(dst, '\r', '\n')
 }
 
 // bodyAllowed reports whether a response with this status to a request with
@@ -80,6 +104,12 @@ type responseFrame struct {
 // whether the connection may stay open afterwards; the result may narrow it
 // (Connection: close from the handler, an HTTP/1.0 stream).
 func appendResponseHead(dst []byte, resp *Response, method string, minor int, keepOpen bool) ([]byte, responseFrame) {
+	return appendResponseHeadAt(dst, resp, method, minor, keepOpen, time.Now())
+}
+
+// appendResponseHeadAt is appendResponseHead with the current time given
+// (the server has it already; reading the clock is not free).
+func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, keepOpen bool, now time.Time) ([]byte, responseFrame) {
 	status := resp.Status
 	if status == 0 {
 		status = nethttp.StatusOK
@@ -104,12 +134,9 @@ func appendResponseHead(dst []byte, resp *Response, method string, minor int, ke
 		f.mode = bodyLength
 	}
 
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, nethttp.StatusText(status)...)
-	dst = append(dst, "\r\nDate: "...)
-	dst = appendDate(dst)
+	dst = appendStatusLine(dst, status)
+	dst = append(dst, "Date: "...)
+	dst = appendDate(dst, now)
 	dst = append(dst, '\r', '\n')
 	if _, ok := resp.Header["Content-Type"]; !ok && len(resp.Body) > 0 && bodyAllowed("", status) && status != nethttp.StatusNoContent {
 		dst = append(dst, "Content-Type: "...)
