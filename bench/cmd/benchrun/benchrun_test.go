@@ -31,6 +31,9 @@ func TestParseWrk(t *testing.T) {
 	if m["req_per_sec"] != 103702.41 {
 		t.Errorf("req_per_sec = %v", m["req_per_sec"])
 	}
+	if m["requests"] != 207560 {
+		t.Errorf("requests = %v", m["requests"])
+	}
 	if m["p99_us"] != 1390 {
 		t.Errorf("p99_us = %v, want 1390", m["p99_us"])
 	}

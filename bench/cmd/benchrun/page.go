@@ -128,23 +128,34 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 			w("![%s: %s](%s)\n\n", sc.Title, m.Name, filepath.ToSlash(filepath.Join(relPlots, name)))
 		}
 		ours := oursTarget(sc)
+		peers := len(sc.Targets) > 1
+		var ratios []Metric // metrics with an "ours ÷ this" column
+		if peers {
+			ratios = append(ratios, sc.Metrics[0])
+			for _, m := range sc.Metrics[1:] {
+				if m.Ratio {
+					ratios = append(ratios, m)
+				}
+			}
+		}
 		w("| target |")
 		for _, m := range sc.Metrics {
 			w(" %s |", m.Name)
 		}
-		peers := len(sc.Targets) > 1
-		if peers {
-			w(" %s (ours ÷ this) |", sc.Metrics[0].Name)
+		for _, m := range ratios {
+			w(" %s (ours ÷ this) |", m.Name)
 		}
 		w("\n|---|")
-		for range sc.Metrics {
-			w("---|")
-		}
-		if peers {
+		for range len(sc.Metrics) + len(ratios) {
 			w("---|")
 		}
 		w("\n")
-		om, oursOK := res[ours.Name].Median(sc.Metrics[0].Key)
+		empty := func() {
+			for range len(sc.Metrics) - 1 + len(ratios) {
+				w(" |")
+			}
+			w("\n")
+		}
 		for _, t := range sc.Targets {
 			name := t.Name
 			if t.Ours {
@@ -153,10 +164,7 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 			r := res[t.Name]
 			if t.Missing != "" {
 				w("| %s | not measured: %s |", name, t.Missing)
-				for range sc.Metrics {
-					w(" |")
-				}
-				w("\n")
+				empty()
 				missing = append(missing, fmt.Sprintf("%s — %s: %s", sc.Title, t.Name, t.Missing))
 				continue
 			}
@@ -166,16 +174,17 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 					e = r.Errs[0]
 				}
 				w("| %s | failed: %s |", name, oneLine(e))
-				for range sc.Metrics {
-					w(" |")
-				}
-				w("\n")
+				empty()
 				continue
 			}
 			w("| %s |", name)
 			for i, m := range sc.Metrics {
 				v, _ := r.Median(m.Key)
 				cell := fmtVal(m, v)
+				if _, has := r.Samples[0][m.Key]; !has {
+					w(" — |")
+					continue
+				}
 				if i == 0 {
 					cell = "**" + cell + "**"
 					if len(r.Samples) > 1 {
@@ -188,15 +197,17 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 				}
 				w(" %s |", cell)
 			}
-			pv, _ := r.Median(sc.Metrics[0].Key)
-			switch {
-			case !peers:
-				w("\n")
-			case t.Ours || !oursOK || pv == 0:
-				w(" — |\n")
-			default:
-				w(" %s |\n", ratioStr(om/pv))
+			for _, m := range ratios {
+				om, oursOK := res[ours.Name].Median(m.Key)
+				pv, _ := r.Median(m.Key)
+				_, has := r.Samples[0][m.Key]
+				if t.Ours || !oursOK || pv == 0 || !has {
+					w(" — |")
+				} else {
+					w(" %s |", ratioStr(om/pv))
+				}
 			}
+			w("\n")
 		}
 		w("\n")
 		for _, t := range sc.Targets {

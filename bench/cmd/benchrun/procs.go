@@ -178,6 +178,11 @@ func parseWrk(out []byte) (map[string]float64, error) {
 			if _, err := fmt.Sscan(f[1], &v); err == nil {
 				m["req_per_sec"] = v
 			}
+		case len(f) >= 4 && f[1] == "requests" && f[2] == "in":
+			var v float64
+			if _, err := fmt.Sscan(f[0], &v); err == nil {
+				m["requests"] = v
+			}
 		case len(f) == 2 && f[0] == "99%":
 			if d, err := time.ParseDuration(strings.Replace(f[1], "us", "µs", 1)); err == nil {
 				m["p99_us"] = float64(d) / 1e3

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/goasync/goasync/bench/internal/proc"
 )
 
 // config holds the sizes and durations of one run of the suite.
@@ -30,6 +32,7 @@ type Metric struct {
 	Unit        string
 	LowerBetter bool
 	Chart       bool // draw a PNG for it
+	Ratio       bool // give it an "ours ÷ this" column too (the primary metric always has one)
 }
 
 // Target is one implementation measured in a scenario.
@@ -150,7 +153,7 @@ func (c *config) scenarios() []*Scenario {
 	}
 	rr := []Metric{
 		{Key: "msg_per_sec", Name: "messages/s", Unit: "msg/s", Chart: true},
-		{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s", Chart: true},
+		{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s", Chart: true, Ratio: true},
 		{Key: "p50_us", Name: "p50", Unit: "µs", LowerBetter: true},
 		{Key: "p99_us", Name: "p99", Unit: "µs", LowerBetter: true},
 		{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
@@ -160,7 +163,7 @@ func (c *config) scenarios() []*Scenario {
 		echo("echo-rr-1000", "Echo request/response, 1,000 connections, 64 B", "echo 1,000 conns", 1000, 1, rr, true),
 		echo("echo-pipe-50", "Echo pipelined, 50 connections, 16 in flight, 64 B", "echo pipelined", 50, 16, []Metric{
 			{Key: "msg_per_sec", Name: "messages/s", Unit: "msg/s", Chart: true},
-			{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s"},
+			{Key: "msg_per_server_cpu_second", Name: "messages per server CPU-second", Unit: "msg/CPU-s", Ratio: true},
 			{Key: "client_cpu_util", Name: "load tool CPU", Unit: "%"},
 		}, true),
 	)
@@ -217,8 +220,9 @@ func (c *config) scenarios() []*Scenario {
 	// HTTP server with wrk.
 	wrk := func(id, title, short string, pipelined bool, goal float64) *Scenario {
 		s := &Scenario{ID: id, Title: title, Short: short, Targets: c.httpTargets(),
-			Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true}},
-			Goals:   []Goal{{Text: fmt.Sprintf("at least %.1fx net/http", goal), Peer: "net/http", MinRatio: goal}},
+			Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true},
+				{Key: "req_per_server_cpu_second", Name: "requests per server CPU-second", Unit: "req/CPU-s", Ratio: true}},
+			Goals: []Goal{{Text: fmt.Sprintf("at least %.1fx net/http", goal), Peer: "net/http", MinRatio: goal}},
 		}
 		args := []string{"wrk", "-t1", "-c64", "-d" + dur(c.wrkDur)}
 		if pipelined {
@@ -237,14 +241,20 @@ func (c *config) scenarios() []*Scenario {
 				return nil, err
 			}
 			defer srv.stop()
+			cpu0, _ := proc.CPU(srv.pid)
 			out, err := runCmd("1", c.wrkDur+30*time.Second, append(args, "http://"+addr(port)+"/"))
 			if err != nil {
 				return nil, err
 			}
-			if !srv.alive() {
+			cpu1, err := proc.CPU(srv.pid)
+			if err != nil || !srv.alive() {
 				return nil, fmt.Errorf("server died: %s", srv.tail)
 			}
-			return parseWrk(out)
+			m, err := parseWrk(out)
+			if err == nil && cpu1 > cpu0 && m["requests"] > 0 {
+				m["req_per_server_cpu_second"] = m["requests"] / (cpu1 - cpu0).Seconds()
+			}
+			return m, err
 		}
 		return s
 	}
@@ -286,7 +296,8 @@ func (c *config) scenarios() []*Scenario {
 	// TCP proxy.
 	px := &Scenario{ID: "proxy", Short: "TCP proxy", Title: "TCP proxy, wrk -t1 -c64 through the proxy",
 		Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true},
-			{Key: "p99_us", Name: "p99", Unit: "µs", LowerBetter: true}},
+			{Key: "p99_us", Name: "p99", Unit: "µs", LowerBetter: true},
+			{Key: "req_per_proxy_cpu_second", Name: "requests per proxy CPU-second", Unit: "req/CPU-s", Ratio: true}},
 		Goals: []Goal{{Text: "at least 1.0x the io.Copy proxy", Peer: "Go io.Copy proxy", MinRatio: 1.0}},
 		Method: fmt.Sprintf("`wrk -t1 -c64 -d%v --latency` through the proxy (CPU 0) to the raw gnet HTTP responder; "+
 			"wrk and the backend share CPU 1. \"no proxy\" is wrk straight to the backend.", c.wrkDur),
@@ -307,20 +318,31 @@ func (c *config) scenarios() []*Scenario {
 		}
 		defer be.stop()
 		target := addr(port + 1)
+		pid := 0
 		if t.Argv != nil {
 			srv, err := startServer("0", withProf(t.Argv(port), prof))
 			if err != nil {
 				return nil, err
 			}
 			defer srv.stop()
-			target = addr(port)
+			target, pid = addr(port), srv.pid
+		}
+		var cpu0 time.Duration
+		if pid > 0 {
+			cpu0, _ = proc.CPU(pid)
 		}
 		out, err := runCmd("1", c.wrkDur+30*time.Second, []string{"wrk", "-t1", "-c64", "-d" + dur(c.wrkDur), "--latency",
 			"http://" + target + "/"})
 		if err != nil {
 			return nil, err
 		}
-		return parseWrk(out)
+		m, err := parseWrk(out)
+		if pid > 0 && err == nil {
+			if cpu1, cerr := proc.CPU(pid); cerr == nil && cpu1 > cpu0 && m["requests"] > 0 {
+				m["req_per_proxy_cpu_second"] = m["requests"] / (cpu1 - cpu0).Seconds()
+			}
+		}
+		return m, err
 	}
 	out = append(out, px)
 
