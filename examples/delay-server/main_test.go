@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { extest.Main(m) }
 // Twenty clients are all held for the delay at once (the statistics show
 // them as incoming), then each gets the canned answer.
 func TestConnectionsPileUpThenFinish(t *testing.T) {
-	const n, delay = 20, 1500 * time.Millisecond
+	const n, delay = 20, 2500 * time.Millisecond
 	srv := extest.StartServer(t, run, "-delay", delay.String(), "-stats", "250ms")
 	var wg sync.WaitGroup
 	answers := make(chan string, n)
@@ -85,10 +85,22 @@ func TestClientLeavesEarly(t *testing.T) {
 	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
 	srv.Out.WaitFor(t, `incoming: 1\n`)
 	c.Close()
-	time.Sleep(600 * time.Millisecond) // past the delay and a few stats ticks
-	out := srv.Out.String()
-	last := out[strings.LastIndex(out, "incoming:"):]
-	if !strings.HasPrefix(last, "incoming: 0\noutgoing: 0\nfinished: 0\n") {
-		t.Fatalf("last statistics:\n%s", last)
+	// Wait for a statistics block printed after the 300ms delay has passed
+	// (the server's timer then found the socket closed): nothing finished.
+	left := time.Now()
+	deadline := left.Add(extest.Wait)
+	for {
+		out := srv.Out.String()
+		last := out[strings.LastIndex(out, "incoming:"):]
+		if time.Since(left) > 500*time.Millisecond && strings.HasPrefix(last, "incoming: 0\n") {
+			if !strings.HasPrefix(last, "incoming: 0\noutgoing: 0\nfinished: 0\n") {
+				t.Fatalf("last statistics:\n%s", last)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the closed client is still counted:\n%s", last)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
