@@ -105,14 +105,14 @@ func TestBackendHalfClose(t *testing.T) {
 // debug log says so) instead of queueing everything; when it reads, every
 // byte arrives intact and in order.
 func TestBackpressure(t *testing.T) {
-	const size = 6 << 20 // more than the kernel's socket buffers (4 MB) hold
+	const size = 8 << 20 // more than the kernel's socket buffers (4 MB here) hold
 	data := make([]byte, size)
 	rand.NewChaCha8([32]byte{7}).Read(data)
 	want := sha256.Sum256(data)
 	to := backend(t, func(c *net.TCPConn) {
 		c.Write(data)
 	})
-	srv := extest.StartServer(t, run, "-to", to, "-v", "-max-buffer", "8388608")
+	srv := extest.StartServer(t, run, "-to", to, "-v", "-max-buffer", "16777216")
 	c := dial(t, srv.Port)
 	// A fixed receive buffer (no autotuning), but larger than loopback's
 	// 64 KiB segments: a smaller one makes the kernel's sender wait on
