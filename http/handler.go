@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	nethttp "net/http"
 
 	"github.com/goasync/goasync/future"
@@ -10,7 +11,9 @@ import (
 // may wait on timers, sockets or other requests without blocking the event
 // loop that read the request. Serve runs on that loop: it must not block.
 // The request body has been read in full (see Limits.MaxBodyBytes), and
-// r.Context() ends when the connection closes (cause ErrClientGone).
+// r.Context() ends when the connection closes (cause ErrClientGone); for
+// handlers made by Func and TypedFunc, which answer before they return,
+// the server skips that context and r.Context() is never done.
 type Handler interface {
 	Serve(r *nethttp.Request) *future.Future[*Response]
 }
@@ -32,20 +35,26 @@ type syncFunc func(r *nethttp.Request) *Response
 // Serve calls f and wraps the response in a resolved future.
 func (f syncFunc) Serve(r *nethttp.Request) *future.Future[*Response] { return future.Resolved(f(r)) }
 
-func (f syncFunc) serveEither(r *nethttp.Request) (*Response, *future.Future[*Response]) {
+func (f syncFunc) serveEither(r *nethttp.Request, _ context.Context) (*Response, *future.Future[*Response]) {
 	return f(r), nil
 }
 
 // eitherHandler is implemented by handlers that can answer at once without
 // making a future: serveEither returns the response, or else a future.
+// ctx is the connection's context: a handler that may answer later gets
+// the request with it (r.WithContext), one that answers at once does not
+// need it, which saves a copy of the request.
 type eitherHandler interface {
-	serveEither(r *nethttp.Request) (*Response, *future.Future[*Response])
+	serveEither(r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response])
 }
 
 // serveEither calls h the cheapest way it supports.
-func serveEither(h Handler, r *nethttp.Request) (*Response, *future.Future[*Response]) {
+func serveEither(h Handler, r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response]) {
 	if e, ok := h.(eitherHandler); ok {
-		return e.serveEither(r)
+		return e.serveEither(r, ctx)
+	}
+	if ctx != nil {
+		r = r.WithContext(ctx)
 	}
 	return nil, h.Serve(r)
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	nethttp "net/http"
 
 	"github.com/goasync/goasync/future"
@@ -49,18 +50,18 @@ func (rt *Router) HandleFunc(pattern string, fn func(r *nethttp.Request) *future
 
 // Serve routes r to its handler, or answers 404, 405 or a redirect.
 func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
-	resp, f := rt.serveEither(r)
+	resp, f := rt.serveEither(r, nil)
 	if f == nil {
 		return Reply(resp)
 	}
 	return f
 }
 
-func (rt *Router) serveEither(r *nethttp.Request) (*Response, *future.Future[*Response]) {
+func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response]) {
 	var c capture
 	rt.mux.ServeHTTP(&c, r)
 	if c.h != nil {
-		return serveEither(c.h, c.r)
+		return serveEither(c.h, c.r, ctx)
 	}
 	return c.response(), nil
 }

@@ -265,7 +265,7 @@ func (c *conn) refuse(err error) {
 }
 
 func (c *conn) dispatch(p parsedRequest) {
-	req := p.req.WithContext(c.ctx)
+	req := p.req
 	req.RemoteAddr = c.remote
 	if !p.keepOpen || c.eof {
 		c.noMore = true
@@ -315,7 +315,7 @@ func (c *conn) call(req *nethttp.Request) (resp *Response, f *future.Future[*Res
 			resp, f = Error(nethttp.StatusInternalServerError, ""), nil
 		}
 	}()
-	return serveEither(c.srv.h, req)
+	return serveEither(c.srv.h, req, c.ctx)
 }
 
 func (ex *exchange) settle(resp *Response, err error) {
