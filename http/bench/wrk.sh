@@ -10,6 +10,7 @@
 # the capacity of one core and is much less sensitive to that load. The
 # servers are measured alternately, ROUNDS times each; the best round of
 # each is reported.
+# Then the client comparison: BenchmarkClient64 (ours vs net/http's client).
 # Usage: http/bench/wrk.sh [seconds-per-run] [rounds]   (needs wrk and curl)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -66,3 +67,10 @@ printf '%-9s %12s %14s %12s %14s\n' server "plain req/s" "plain req/cpu-s" "pipe
 printf '%-9s %12s %14s %12s %14s\n' ours "$o1" "$o2" "$o3" "$o4" net/http "$s1" "$s2" "$s3" "$s4"
 awk -v a="$o1" -v b="$s1" -v c="$o2" -v d="$s2" -v e="$o3" -v f="$s3" -v g="$o4" -v h="$s4" \
   'BEGIN { printf "ratio ours/net/http (best of rounds): plain %.2fx wall, %.2fx per CPU; pipelined %.2fx wall, %.2fx per CPU\n", a/b, c/d, e/f, g/h }'
+
+# Our client against net/http's client: 64 requests in flight with
+# keep-alive against the same net/http server (ns per request; lower is
+# better).
+echo
+echo "client, 64 in flight (go test -bench Client64):"
+go test -run XXX -bench 'Client64' -benchmem -count=3 ./http/ | grep '^Benchmark'
