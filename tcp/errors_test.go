@@ -145,15 +145,15 @@ func TestIdleTimeoutOnServer(t *testing.T) {
 
 func TestIdleTimeoutKeptAliveByTraffic(t *testing.T) {
 	r := newRuntime(t)
-	srv := listen(t, r, echoHandler(), WithIdleTimeout(300*time.Millisecond))
+	srv := listen(t, r, echoHandler(), WithIdleTimeout(time.Second))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	buf := make([]byte, 1)
-	for i := 0; i < 8; i++ { // 8 x 100ms > the idle timeout
-		time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 6; i++ { // 6 x 250ms > the idle timeout
+		time.Sleep(250 * time.Millisecond)
 		c.Write([]byte{'x'})
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := io.ReadFull(c, buf); err != nil {

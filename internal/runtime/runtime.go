@@ -331,8 +331,9 @@ func (e loopExecutor) Execute(fn func()) {
 }
 
 // LoopExecutor returns an executor that runs functions on c's event loop,
-// in the order they were handed to it. It is safe to use from any
-// goroutine.
+// in the order they were handed to it (gnet's normal-priority task queue:
+// not ordered against gnet's AsyncWrite, which uses the urgent one). It is
+// safe to use from any goroutine.
 func LoopExecutor(c gnet.Conn) future.Executor { return loopExecutor{el: c.EventLoop()} }
 
 // logEvent writes one debug line for a socket event when debug logging is on.
