@@ -135,25 +135,33 @@ func TestEchoClientSeq100000(t *testing.T) {
 }
 
 // The issue's pipeline with real processes: `seq 1 100000 | echo-client`
-// against the echo-server example, both built as `go run` would.
+// against the echo-server example, both built as `go run` would; then a
+// server with a small -max-buffer and a client whose -window fits in it.
 func TestProcessPipelineSeq100000(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	port, _ := extest.StartProcess(t, extest.Build(t, "echo-server"))
-	client := extest.Build(t, "echo-client")
-	in := seq(100000)
-	cmd := exec.Command(client, "-port", port) // host: the default, localhost
-	cmd.Stdin = strings.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	timer := time.AfterFunc(extest.Wait, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("echo-client: %v\nstderr: %s", err, stderr.String())
+	server, client := extest.Build(t, "echo-server"), extest.Build(t, "echo-client")
+	pipe := func(port, in string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(client, append([]string{"-port", port}, args...)...) // host: the default, localhost
+		cmd.Stdin = strings.NewReader(in)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		timer := time.AfterFunc(extest.Wait, func() { cmd.Process.Kill() })
+		defer timer.Stop()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("echo-client %v: %v\nstderr: %s", args, err, stderr.String())
+		}
+		if string(out) != in {
+			t.Fatalf("echo-client %v: got %d lines back, want %d", args,
+				bytes.Count(out, []byte("\n")), strings.Count(in, "\n"))
+		}
 	}
-	if string(out) != in {
-		t.Fatalf("got %d lines back, want 100000", bytes.Count(out, []byte("\n")))
-	}
+	port, _ := extest.StartProcess(t, server)
+	pipe(port, seq(100000))
+
+	small, _ := extest.StartProcess(t, server, "-max-buffer", "4096")
+	pipe(small, seq(20000), "-window", "2048")
 }
