@@ -406,3 +406,47 @@ func TestClientConnectTimeout(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+// A handler that waits on another HTTP request, made with our client from
+// the server's event loop, without blocking the loop.
+func TestHandlerAwaitsBackendRequest(t *testing.T) {
+	backend, _ := goServer(t)
+	c := newClient(t)
+	rt := NewRouter()
+	rt.Handle("GET /proxy/{path...}", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		got := future.Compose(c.Get(r.Context(), backend.URL+"/"+r.PathValue("path")), ReadAll)
+		return future.Then(got, func(b []byte) (*Response, error) {
+			return Text(200, "via proxy: "+string(b)), nil
+		})
+	}))
+	rt.Handle("GET /fast", Func(func(r *nethttp.Request) *Response { return Text(200, "fast") }))
+	s := startServer(t, rt, WithTCPOptions(tcp.WithLoops(1)))
+	gc := goClient(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path, want := "/proxy/hello", "via proxy: hello from net/http"
+			if i%2 == 1 {
+				path, want = "/fast", "fast"
+			}
+			resp, err := gc.Get(baseURL(s) + path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != want {
+				errs <- fmt.Errorf("%s: %q", path, b)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
