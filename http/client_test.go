@@ -450,3 +450,47 @@ func TestHandlerAwaitsBackendRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A handler that waits on a raw TCP exchange (tcp.Connect, Write, ReadLine).
+func TestHandlerAwaitsTCPCall(t *testing.T) {
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				line, _ := bufio.NewReader(c).ReadString('\n')
+				io.WriteString(c, strings.ToUpper(line))
+			}()
+		}
+	}()
+	rt := NewRouter()
+	rt.Handle("GET /upper/{word}", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		sock := tcp.Connect(r.Context(), echo.Addr().String())
+		line := future.Compose(sock, func(s *tcp.Socket) *future.Future[[]byte] {
+			s.WriteString(r.PathValue("word") + "\n")
+			return future.Then(s.ReadLine(), func(b []byte) ([]byte, error) {
+				s.Close()
+				return b, nil
+			})
+		})
+		return future.Then(line, func(b []byte) (*Response, error) { return Text(200, string(b)), nil })
+	}))
+	s := startServer(t, rt)
+	resp, err := goClient(t).Get(baseURL(s) + "/upper/shout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "SHOUT" {
+		t.Fatalf("%q", b)
+	}
+}
