@@ -117,7 +117,7 @@ func (r *Runtime) Dial(ctx context.Context, network, addr string, h Handler) *fu
 	}
 	f := future.Go(func() (struct{}, error) {
 		defer done()
-		r.dialBlocking(dctx, op)
+		r.dialBlocking(ctx, dctx, op)
 		return struct{}{}, nil
 	})
 	f.OnComplete(func(_ struct{}, err error) {
@@ -129,15 +129,21 @@ func (r *Runtime) Dial(ctx context.Context, network, addr string, h Handler) *fu
 	return op.p.Future()
 }
 
-// dialBlocking runs on the blocking-work pool.
-func (r *Runtime) dialBlocking(ctx context.Context, op *dialOp) {
+// dialBlocking runs on the blocking-work pool. ctx is the caller's, dctx
+// the one the connect runs under (it also ends with the runtime).
+func (r *Runtime) dialBlocking(ctx, dctx context.Context, op *dialOp) {
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, op.network, op.addr)
+	nc, err := d.DialContext(dctx, op.network, op.addr)
 	if err != nil {
-		if ctx.Err() != nil && op.state.Load() == dialPending {
-			if cause := context.Cause(ctx); cause != nil && r.base.Err() != nil {
-				err = ErrClosed
-			}
+		switch {
+		case ctx.Err() != nil:
+			// net reports its own "i/o timeout"; say why in the caller's terms.
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		case pastDeadline(ctx):
+			// The connect's deadline fired a moment before ctx's timer.
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		case r.base.Err() != nil:
+			err = ErrClosed
 		}
 		op.fail(err)
 		return
@@ -193,4 +199,9 @@ func (e *clientEvents) OnClose(c gnet.Conn, err error) gnet.Action {
 	e.r.logEvent("close", c, err)
 	op.h.OnClose(c, err)
 	return gnet.None
+}
+
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
