@@ -337,7 +337,9 @@ func TestClientAgainstOurServer(t *testing.T) {
 func TestClientPoolLimits(t *testing.T) {
 	srv, conns := goServer(t)
 	addr := srv.Listener.Addr().String()
-	c := &Client{MaxIdlePerHost: 2, IdleTimeout: 150 * time.Millisecond}
+	// The idle timeout must outlast the checks below even on a loaded
+	// machine.
+	c := &Client{MaxIdlePerHost: 2, IdleTimeout: 1500 * time.Millisecond}
 	defer c.CloseIdleConnections()
 	ctx := context.Background()
 	// Eight at once need eight connections; only two stay idle.

@@ -466,7 +466,15 @@ func TestAdaptNetHTTPHandler(t *testing.T) {
 }
 
 func TestGracefulClose(t *testing.T) {
-	s, err := Listen("127.0.0.1:0", testRouter())
+	rt := testRouter()
+	started := make(chan struct{})
+	rt.Handle("GET /inflight", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		close(started)
+		p := future.New[*Response]()
+		time.AfterFunc(300*time.Millisecond, func() { p.Resolve(Text(200, "slept 300")) })
+		return p.Future()
+	}))
+	s, err := Listen("127.0.0.1:0", rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,8 +498,8 @@ func TestGracefulClose(t *testing.T) {
 	}
 	defer busy.Close()
 	busy.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(busy, "GET /delay/300 HTTP/1.1\r\nHost: x\r\n\r\n")
-	time.Sleep(50 * time.Millisecond) // let the request arrive
+	io.WriteString(busy, "GET /inflight HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started // the request is in flight
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var closeErr error
@@ -635,8 +643,10 @@ func TestGoClientFollowsOurRedirects(t *testing.T) {
 
 func TestRequestContextEndsWithConnection(t *testing.T) {
 	causes := make(chan error, 1)
+	started := make(chan struct{})
 	rt := NewRouter()
 	rt.Handle("GET /wait", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
+		close(started)
 		p := future.New[*Response]()
 		context.AfterFunc(r.Context(), func() {
 			causes <- context.Cause(r.Context())
@@ -650,8 +660,11 @@ func TestRequestContextEndsWithConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-	waitFor(t, "request in flight", func() bool { return s.Count() == 1 })
-	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the handler")
+	}
 	c.(*net.TCPConn).SetLinger(0)
 	c.Close() // reset: the server sees the connection end
 	select {
