@@ -167,7 +167,7 @@ type clientEvents struct {
 }
 
 func (e *clientEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
-	e.r.markLoop(c)
+	e.r.markLoop(c, nil)
 	op, _ := c.Context().(*dialOp)
 	if op == nil || !op.state.CompareAndSwap(dialPending, dialOpened) {
 		return nil, gnet.Close // the dial timed out or was canceled: drop the late connection

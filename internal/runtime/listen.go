@@ -133,6 +133,9 @@ func (r *Runtime) Listen(network, addr string, h Handler, opts ...ListenOption) 
 	go func() {
 		defer close(l.done)
 		err := gnet.Run(ev, network+"://"+addr, gopts...)
+		// Its loops have exited: drop their marks (loopmark keys them by OS
+		// thread id, and a thread id can be reused once its thread ended).
+		r.unmarkLoops(l)
 		if err == nil && !l.stopping.Load() {
 			select {
 			case <-ev.booted:
@@ -289,7 +292,7 @@ type rejectedConn struct{}
 
 func (e *serverEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l := e.l
-	l.r.markLoop(c)
+	l.r.markLoop(c, l)
 	if max := l.cfg.maxConns; max > 0 && l.conns.Load() >= int64(max) {
 		l.rejected.Add(1)
 		c.SetContext(rejectedConn{})

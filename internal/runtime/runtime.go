@@ -73,8 +73,6 @@ type Runtime struct {
 	cancel    context.CancelFunc
 
 	loopStates sync.Map // gnet.EventLoop -> *loopState
-	unmarkMu   sync.Mutex
-	unmarks    []func()
 	nLoops     atomic.Int64
 }
 
@@ -263,12 +261,7 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 		for _, fn := range hooks {
 			fn()
 		}
-		r.unmarkMu.Lock()
-		for _, u := range r.unmarks {
-			u()
-		}
-		r.unmarks = nil
-		r.unmarkMu.Unlock()
+		r.unmarkLoops(nil)
 	}()
 	select {
 	case <-done:
@@ -282,7 +275,9 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 type loopState struct {
 	marked bool // touched only on the loop goroutine
 	id     int64
+	owner  any // the *Listener whose engine runs the loop; nil: client engine
 	exec   loopExecutor
+	unmark atomic.Pointer[func()]
 }
 
 var loopIDs atomic.Int64
@@ -297,11 +292,11 @@ func (r *Runtime) LoopID(c gnet.Conn) int64 {
 }
 
 // markLoop marks the calling loop goroutine once. It must run on c's loop.
-func (r *Runtime) markLoop(c gnet.Conn) {
+func (r *Runtime) markLoop(c gnet.Conn, owner any) {
 	el := c.EventLoop()
 	v, ok := r.loopStates.Load(el)
 	if !ok {
-		v, _ = r.loopStates.LoadOrStore(el, &loopState{id: loopIDs.Add(1), exec: loopExecutor{el: el}})
+		v, _ = r.loopStates.LoadOrStore(el, &loopState{id: loopIDs.Add(1), owner: owner, exec: loopExecutor{el: el}})
 	}
 	ls := v.(*loopState)
 	if ls.marked {
@@ -309,9 +304,25 @@ func (r *Runtime) markLoop(c gnet.Conn) {
 	}
 	ls.marked = true
 	u := loopmark.Mark(ls.exec)
-	r.unmarkMu.Lock()
-	r.unmarks = append(r.unmarks, u)
-	r.unmarkMu.Unlock()
+	ls.unmark.Store(&u)
+}
+
+// unmarkLoops removes the marks of owner's loops (owner nil: the client
+// engine's) and forgets them. Call it once the engine's loops exited:
+// loopmark keys marks by OS thread id, a thread ends with its locked loop
+// goroutine, and its id could be reused later.
+func (r *Runtime) unmarkLoops(owner any) {
+	r.loopStates.Range(func(k, v any) bool {
+		ls := v.(*loopState)
+		if ls.owner != owner {
+			return true
+		}
+		if u := ls.unmark.Load(); u != nil {
+			(*u)()
+		}
+		r.loopStates.Delete(k)
+		return true
+	})
 }
 
 // loopExecutor runs functions on one gnet event loop.

@@ -415,3 +415,41 @@ func TestDefaultRuntimeIsLazyAndRestartable(t *testing.T) {
 		t.Fatal("Default after shutdown returns the stopped runtime")
 	}
 }
+
+// Loop marks are keyed by OS thread id: they must go with their loops, a
+// listener's when it closes, the client engine's at shutdown.
+func TestLoopMarksGoWithTheirLoops(t *testing.T) {
+	if loopmark.Active() {
+		t.Skip("another runtime's loops are marked")
+	}
+	r, err := New(WithLoops(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvH := newRecorder(true)
+	l, err := r.Listen("tcp", "127.0.0.1:0", srvH, WithListenLoops(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newRecorder(false)
+	if _, err := r.Dial(context.Background(), "tcp", l.Addr().String(), h).Await(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, srvH.opened)
+	if !loopmark.Active() {
+		t.Fatal("no loop marked after callbacks ran")
+	}
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, h.closed) // the server's close reached the client loop, still marked
+	if !loopmark.Active() {
+		t.Fatal("the client loop lost its mark when the listener closed")
+	}
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if loopmark.Active() {
+		t.Fatal("loop marks left after shutdown")
+	}
+}
