@@ -144,7 +144,10 @@ func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on }
 // which is what lets the connection cap hold under a flood. Off, gnet's
 // single acceptor takes every pending connection in one burst, which can
 // exceed the descriptor limit before the cap closes the excess. Unix
-// sockets never use it.
+// sockets never use it. Note what SO_REUSEPORT means: a second server of
+// the same user on the same port (also with SO_REUSEPORT) binds too and
+// the kernel splits connections between them; a port held without it
+// still makes Listen fail.
 func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
 
 // WithLoops sets a server's number of event loops (default GOMAXPROCS).
