@@ -60,6 +60,12 @@ type Client struct {
 	MaxRedirects int
 	// MaxHeaderBytes bounds a response head (default 1 MiB).
 	MaxHeaderBytes int
+	// MaxBufferedBody bounds the bytes of a response body received and not
+	// yet read (default 64 MiB). The event loop cannot make the server stop
+	// sending (gnet always reads), so a reader that falls further behind
+	// than this fails: the read returns an error matching
+	// tcp.ErrBufferFull and the connection closes.
+	MaxBufferedBody int
 
 	mu    sync.Mutex
 	pools map[string]*hostPool
@@ -323,7 +329,11 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 		OnData:  func(s *tcp.Socket, data []byte) { cc.onData(data) },
 		OnClose: func(s *tcp.Socket, err error) { cc.onClose(err) },
 	}
-	opts := []tcp.Option{tcp.WithHandler(h)}
+	maxBuf := c.MaxBufferedBody
+	if maxBuf <= 0 {
+		maxBuf = 64 << 20
+	}
+	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
 	if c.ConnectTimeout > 0 {
 		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
 	}

@@ -496,3 +496,36 @@ func TestHandlerAwaitsTCPCall(t *testing.T) {
 		t.Fatalf("%q", b)
 	}
 }
+
+func TestClientSlowReaderBound(t *testing.T) {
+	srv, _ := goServer(t)
+	ctx := context.Background()
+	want := sha256.Sum256(bytes.Repeat([]byte("0123456789abcdef"), (32<<20)/16))
+	// Within the bound: a reader that stalls still gets every byte.
+	c := newClient(t)
+	resp := awaitResp(t, c.Get(ctx, srv.URL+"/big"))
+	time.Sleep(300 * time.Millisecond) // the body piles up meanwhile
+	h := sha256.New()
+	if n, err := io.Copy(h, resp.Body); err != nil || n != 32<<20 || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("stalled reader: %d %v", n, err)
+	}
+	resp.Body.Close()
+	// Past the bound: a clear error, not unbounded memory.
+	small := &Client{MaxBufferedBody: 2 << 20}
+	defer small.CloseIdleConnections()
+	resp = awaitResp(t, small.Get(ctx, srv.URL+"/big"))
+	defer resp.Body.Close()
+	// Read far slower than loopback delivers: more than the bound piles up.
+	buf := make([]byte, 256<<10)
+	n := 0
+	var err error
+	for err == nil {
+		var m int
+		m, err = io.ReadFull(resp.Body, buf)
+		n += m
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !errors.Is(err, tcp.ErrBufferFull) || n >= 32<<20 {
+		t.Fatalf("over the bound: read %d, %v", n, err)
+	}
+}

@@ -76,7 +76,11 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 		OnEOF:     func(sock *tcp.Socket) { sock.Data().(*conn).onEOF() },
 		OnClose:   func(sock *tcp.Socket, err error) { sock.Data().(*conn).onClose(err) },
 	}
-	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true)}, cfg.tcpOpts...)
+	// While a connection is paused (pipeline full, output backed up, a
+	// stream being written) the tcp layer buffers what arrives, up to this
+	// bound, then closes it: at least one whole request must fit.
+	maxBuf := max(4<<20, s.lim.MaxBodyBytes+int64(s.lim.MaxHeaderBytes))
+	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30)))}, cfg.tcpOpts...)
 	ln, err := tcp.Listen(addr, th, tcpOpts...)
 	if err != nil {
 		return nil, err
