@@ -126,62 +126,72 @@ func BenchmarkRoundTrip(b *testing.B) {
 }
 
 // BenchmarkClient64 keeps 64 requests in flight with keep-alive against
-// the same net/http server, with our client and with net/http's.
+// one server, with our client and with net/http's; the server is net/http's
+// or ours (the same for both clients in each pair).
 func BenchmarkClient64(b *testing.B) {
-	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+	nsrv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		io.WriteString(w, "hello")
 	}))
-	defer srv.Close()
-	url := srv.URL + "/hello"
-	b.Run("ours", func(b *testing.B) {
-		c := &Client{MaxIdlePerHost: 64}
-		defer c.CloseIdleConnections()
-		ctx := context.Background()
-		sem := make(chan struct{}, 64)
-		var wg sync.WaitGroup
-		var failed sync.Once
-		b.ReportAllocs()
-		for b.Loop() {
-			sem <- struct{}{}
-			wg.Add(1)
-			f := future.Compose(c.Get(ctx, url), ReadAll)
-			f.OnComplete(func(body []byte, err error) {
-				if err != nil || string(body) != "hello" {
-					failed.Do(func() { b.Error(err) })
-				}
-				<-sem
-				wg.Done()
-			})
-		}
-		wg.Wait()
-	})
-	b.Run("nethttp", func(b *testing.B) {
-		tr := &nethttp.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
-		defer tr.CloseIdleConnections()
-		c := &nethttp.Client{Transport: tr}
-		sem := make(chan struct{}, 64)
-		var wg sync.WaitGroup
-		var failed sync.Once
-		b.ReportAllocs()
-		for b.Loop() {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				resp, err := c.Get(url)
-				if err != nil {
-					failed.Do(func() { b.Error(err) })
-					return
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if string(body) != "hello" {
-					failed.Do(func() { b.Error("bad body") })
-				}
-			}()
-		}
-		wg.Wait()
-	})
+	defer nsrv.Close()
+	osrv := startServer(b, Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
+	for _, srv := range []struct{ name, url string }{
+		{"server=nethttp", nsrv.URL + "/hello"},
+		{"server=goasync", baseURL(osrv) + "/hello"},
+	} {
+		b.Run(srv.name+"/client=ours", func(b *testing.B) { clientOurs(b, srv.url) })
+		b.Run(srv.name+"/client=nethttp", func(b *testing.B) { clientNetHTTP(b, srv.url) })
+	}
+}
+
+func clientOurs(b *testing.B, url string) {
+	c := &Client{MaxIdlePerHost: 64}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var failed sync.Once
+	b.ReportAllocs()
+	for b.Loop() {
+		sem <- struct{}{}
+		wg.Add(1)
+		f := future.Compose(c.Get(ctx, url), ReadAll)
+		f.OnComplete(func(body []byte, err error) {
+			if err != nil || string(body) != "hello" {
+				failed.Do(func() { b.Error(err) })
+			}
+			<-sem
+			wg.Done()
+		})
+	}
+	wg.Wait()
+}
+
+func clientNetHTTP(b *testing.B, url string) {
+	tr := &nethttp.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	c := &nethttp.Client{Transport: tr}
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var failed sync.Once
+	b.ReportAllocs()
+	for b.Loop() {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			resp, err := c.Get(url)
+			if err != nil {
+				failed.Do(func() { b.Error(err) })
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(body) != "hello" {
+				failed.Do(func() { b.Error("bad body") })
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // BenchmarkPipelined16 sends 16 pipelined requests at a time over one
