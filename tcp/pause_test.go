@@ -3,6 +3,7 @@ package tcp
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -280,4 +281,68 @@ func TestCloseWhilePausedCompletes(t *testing.T) {
 	if err := <-col.errc; err != nil {
 		t.Fatalf("close error %v", err)
 	}
+}
+
+// The peer half-closes while our paused server still has output queued:
+// the output drains, and the close waits for Resume to deliver the bytes
+// that came before the FIN.
+func TestPausedDrainAfterPeerFINKeepsHeldBytes(t *testing.T) {
+	r := newRuntime(t)
+	col := newCollector()
+	big := pattern(8 << 20)
+	srv := listen(t, r, Handler{
+		OnConnect: func(s *Socket) {
+			s.Pause()
+			s.Write(big)
+			col.sock <- s
+		},
+		OnData: func(_ *Socket, b []byte) {
+			col.mu.Lock()
+			col.buf.Write(b)
+			col.mu.Unlock()
+		},
+		OnClose: func(_ *Socket, err error) { col.errc <- err },
+	})
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-col.sock
+	c.Write([]byte("abc"))
+	c.(*net.TCPConn).CloseWrite()
+	got := readFullConn(t, c, len(big))
+	if !bytes.Equal(got, big) {
+		t.Fatal("queued output corrupted")
+	}
+	waitFor(t, "the drained close to be held", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.held && s.queued == 0
+	})
+	select {
+	case err := <-col.errc:
+		t.Fatalf("closed while paused: %v", err)
+	default:
+	}
+	s.Resume()
+	if err := <-col.errc; err != nil {
+		t.Fatalf("close error %v", err)
+	}
+	if string(col.bytes()) != "abc" {
+		t.Fatalf("delivered %q", col.bytes())
+	}
+	if b := readAllTimeout(t, c, 10*time.Second); len(b) != 0 {
+		t.Fatalf("extra %d bytes", len(b))
+	}
+}
+
+func readFullConn(t *testing.T, c net.Conn, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadFull(c, b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -496,6 +496,12 @@ func (s *Socket) drainedLocked(done []func()) []func() {
 		}
 	}
 	if s.state == stClosing || (s.dup && (s.wrShut || !s.cfg.halfOpen)) {
+		if s.state != stClosing && s.paused && len(s.in) > s.inOff {
+			// The peer's FIN came while paused with bytes held: the close
+			// waits for Resume to deliver them first.
+			s.held = true
+			return done
+		}
 		done = s.closeNowLocked(done)
 	}
 	return done
