@@ -26,22 +26,14 @@ type Response struct {
 	discard func() // called instead of stream when the response is never sent
 }
 
-// Shared Content-Type values: each has len == cap, so Header.Add copies
-// instead of writing into them.
-var (
-	ctText = []string{"text/plain; charset=utf-8"}[:1:1]
-	ctHTML = []string{"text/html; charset=utf-8"}[:1:1]
-	ctJSON = []string{"application/json"}[:1:1]
-)
-
 // Text returns a text/plain response.
 func Text(status int, body string) *Response {
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": ctText}, Body: []byte(body)}
+	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(body)}
 }
 
 // HTML returns a text/html response.
 func HTML(status int, body string) *Response {
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": ctHTML}, Body: []byte(body)}
+	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/html; charset=utf-8"}}, Body: []byte(body)}
 }
 
 // Bytes returns a response with the given content type and body.
@@ -56,7 +48,7 @@ func JSON(status int, v any) *Response {
 	if err != nil {
 		return Text(nethttp.StatusInternalServerError, "json: "+err.Error()+"\n")
 	}
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": ctJSON}, Body: append(b, '\n')}
+	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"application/json"}}, Body: append(b, '\n')}
 }
 
 // Error returns a plain-text error response whose body is the status text
