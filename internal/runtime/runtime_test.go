@@ -453,3 +453,66 @@ func TestLoopMarksGoWithTheirLoops(t *testing.T) {
 		t.Fatal("loop marks left after shutdown")
 	}
 }
+
+// Dials given up at once (Cancel) race with connects that complete: a
+// connection that completes after its future was given up is closed, never
+// leaked, and never reaches the Handler.
+func TestCanceledDialsLeakNothing(t *testing.T) {
+	r := newRT(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	accepted, ended := 0, 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
+			go func() {
+				io.Copy(io.Discard, c)
+				c.Close()
+				mu.Lock()
+				ended++
+				mu.Unlock()
+			}()
+		}
+	}()
+	h := newRecorder(false)
+	h.opened = make(chan gnet.Conn, 200)
+	h.awaitOn = make(chan error, 200)
+	h.closed = make(chan error, 200)
+	won := 0
+	for i := 0; i < 100; i++ {
+		f := r.Dial(context.Background(), "tcp", ln.Addr().String(), h)
+		time.Sleep(time.Duration(i%10) * 50 * time.Microsecond) // hit every stage of the dial
+		if !f.Cancel(errors.New("gave up")) {
+			c, err := f.Await(context.Background())
+			if err == nil {
+				won++
+				c.Close()
+			}
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var a, e int
+	for {
+		mu.Lock()
+		a, e = accepted, ended
+		mu.Unlock()
+		if a == e && len(h.opened) == won && len(h.closed) == won {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("accepted %d, ended %d; handler opened %d closed %d, dials won %d", a, e, len(h.opened), len(h.closed), won)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%d of 100 dials completed before their cancel; %d reached the server", won, a)
+}
