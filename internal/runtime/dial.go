@@ -180,7 +180,11 @@ func (e *clientEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 			zap.Duration("duration", time.Since(op.start)))
 	}
 	op.h.OnOpen(c)
-	op.p.Resolve(c)
+	if !op.p.Resolve(c) {
+		// Given up (Cancel) while opening: nobody will ever get this
+		// conn, so close it; the Handler sees its OnClose.
+		return nil, gnet.Close
+	}
 	return nil, gnet.None
 }
 
