@@ -13,6 +13,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -102,6 +103,11 @@ func (r *Runtime) Dial(ctx context.Context, network, addr string, h Handler) *fu
 	r.inflight.Add(1)
 	r.mu.Unlock()
 
+	if isUDP(network) && !loopmark.OnLoop() {
+		r.dialUDPInline(ctx, op)
+		return op.p.Future()
+	}
+
 	dctx, cancel := context.WithCancel(ctx)
 	stopBase := context.AfterFunc(r.base, cancel)
 	stopCtx := context.AfterFunc(ctx, func() { op.fail(context.Cause(ctx)) })
@@ -127,6 +133,38 @@ func (r *Runtime) Dial(ctx context.Context, network, addr string, h Handler) *fu
 		}
 	})
 	return op.p.Future()
+}
+
+func isUDP(network string) bool {
+	return network == "udp" || network == "udp4" || network == "udp6"
+}
+
+// dialUDPInline is Dial's path for UDP off the loops. A UDP connect to an IP
+// literal never waits for the network (it only picks the route and a local
+// port), so the socket is made on the calling goroutine, without the hop to
+// the blocking-work pool, and handed to a loop at once. EnrollContext waits
+// until the loop ran OnOpen: one turn of a loop, which never blocks; that is
+// why this path is not taken on a loop, where that wait would deadlock.
+// When it returns, op is settled.
+func (r *Runtime) dialUDPInline(ctx context.Context, op *dialOp) {
+	defer r.inflight.Done()
+	if ctx.Err() != nil {
+		op.fail(context.Cause(ctx))
+		return
+	}
+	ap, _ := netip.ParseAddrPort(op.addr) // checked by checkAddr
+	nc, err := net.DialUDP(op.network, nil, net.UDPAddrFromAddrPort(ap))
+	if err != nil {
+		op.fail(err)
+		return
+	}
+	if op.state.Load() != dialPending { // canceled meanwhile
+		_ = nc.Close()
+		return
+	}
+	if _, err := r.client.EnrollContext(nc, op); err != nil {
+		op.fail(fmt.Errorf("goasync runtime: register connection: %w", err))
+	}
 }
 
 // dialBlocking runs on the blocking-work pool. ctx is the caller's, dctx

@@ -519,3 +519,78 @@ func TestCanceledDialsLeakNothing(t *testing.T) {
 	}
 	t.Logf("%d of 100 dials completed before their cancel; %d reached the server", won, a)
 }
+
+// TestDialUDPOffAndOnLoop covers both UDP paths: off the loops the socket is
+// made and registered on the calling goroutine, so the future is already
+// settled when Dial returns; on a loop Dial goes through the blocking-work
+// pool (an inline registration would wait on the loop itself). Both sockets
+// talk to a Go UDP peer; a canceled context rejects without a socket.
+func TestDialUDPOffAndOnLoop(t *testing.T) {
+	r := newRT(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	addr := pc.LocalAddr().String()
+
+	off := newRecorder(false)
+	f := r.Dial(context.Background(), "udp4", addr, off)
+	c, err, ok := f.Result()
+	if !ok || err != nil {
+		t.Fatalf("off-loop UDP dial not settled at return: ok=%v err=%v", ok, err)
+	}
+
+	on := newRecorder(false)
+	type res struct {
+		f      *future.Future[gnet.Conn]
+		onLoop bool
+	}
+	got := make(chan res, 1)
+	LoopExecutor(c).Execute(func() {
+		got <- res{f: r.Dial(context.Background(), "udp", addr, on), onLoop: loopmark.OnLoop()}
+	})
+	rs := recv(t, got)
+	if !rs.onLoop {
+		t.Fatal("executor task did not run on a marked loop")
+	}
+	c2, err := rs.f.Await(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	buf := make([]byte, 16)
+	for i, cc := range []gnet.Conn{c, c2} {
+		msg := fmt.Sprintf("dgram%d", i)
+		done := make(chan error, 1)
+		cc.AsyncWrite([]byte(msg), func(_ gnet.Conn, err error) error { done <- err; return nil })
+		if err := recv(t, done); err != nil {
+			t.Fatal(err)
+		}
+		pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != msg {
+			t.Fatalf("udp read %q %v, want %q", buf[:n], err, msg)
+		}
+		if from.String() != cc.LocalAddr().String() {
+			t.Fatalf("datagram from %v, socket is %v", from, cc.LocalAddr())
+		}
+		pc.WriteTo([]byte("re"+msg), from)
+	}
+	if got := string(recv(t, off.data)); got != "redgram0" {
+		t.Fatalf("off-loop socket got %q", got)
+	}
+	if got := string(recv(t, on.data)); got != "redgram1" {
+		t.Fatalf("on-loop socket got %q", got)
+	}
+	c.Close()
+	c2.Close()
+	recv(t, off.closed)
+	recv(t, on.closed)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Dial(ctx, "udp", addr, newRecorder(false)).Await(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("dial with a canceled context = %v, want context.Canceled", err)
+	}
+}
