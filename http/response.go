@@ -26,19 +26,56 @@ type Response struct {
 	discard func() // called instead of stream when the response is never sent
 }
 
+// smallBody is the largest body the constructors store in the same
+// allocation as the Response.
+const smallBody = 32
+
+// typedResponse is a Response allocated together with the storage of its
+// Content-Type value and, when short, of its body: one allocation instead
+// of three. The value and body slices have no spare capacity, so an append
+// by the caller copies them out; writing into them changes only this
+// response, as with separate allocations.
+type typedResponse struct {
+	Response
+	ct   [1]string
+	body [smallBody]byte
+}
+
+// withType returns a response with one Content-Type field and a copy of
+// body.
+func withType(status int, contentType, body string) *Response {
+	t := &typedResponse{}
+	t.ct[0] = contentType
+	t.Status = status
+	t.Header = nethttp.Header{"Content-Type": t.ct[:]}
+	if len(body) <= smallBody {
+		n := copy(t.body[:], body)
+		t.Body = t.body[:n:n]
+	} else {
+		t.Body = []byte(body)
+	}
+	return &t.Response
+}
+
 // Text returns a text/plain response.
 func Text(status int, body string) *Response {
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(body)}
+	return withType(status, "text/plain; charset=utf-8", body)
 }
 
 // HTML returns a text/html response.
 func HTML(status int, body string) *Response {
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/html; charset=utf-8"}}, Body: []byte(body)}
+	return withType(status, "text/html; charset=utf-8", body)
 }
 
-// Bytes returns a response with the given content type and body.
+// Bytes returns a response with the given content type and body (kept, not
+// copied).
 func Bytes(status int, contentType string, body []byte) *Response {
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {contentType}}, Body: body}
+	t := &typedResponse{}
+	t.ct[0] = contentType
+	t.Status = status
+	t.Header = nethttp.Header{"Content-Type": t.ct[:]}
+	t.Body = body
+	return &t.Response
 }
 
 // JSON returns an application/json response holding v encoded with
@@ -48,7 +85,7 @@ func JSON(status int, v any) *Response {
 	if err != nil {
 		return Text(nethttp.StatusInternalServerError, "json: "+err.Error()+"\n")
 	}
-	return &Response{Status: status, Header: nethttp.Header{"Content-Type": {"application/json"}}, Body: append(b, '\n')}
+	return Bytes(status, "application/json", append(b, '\n'))
 }
 
 // Error returns a plain-text error response whose body is the status text
