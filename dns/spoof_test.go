@@ -4,10 +4,14 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/goasync/goasync/future"
 )
 
 // spoofThenAnswer makes the server send bad replies first and the genuine
@@ -122,5 +126,54 @@ func TestMalformedReply(t *testing.T) {
 	got, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
 	if err != nil || !slices.Equal(got, addrs("192.0.2.1")) {
 		t.Fatalf("got %v, %v; want the second server's answer", got, err)
+	}
+}
+
+// TestFreshPortAndIDPerQuery checks the two unpredictable values every UDP
+// query must carry: each query comes from a socket of its own (a source port
+// the kernel picked at random) and carries a random id. Lookups run one
+// after the other and concurrently, so both of runtime.Dial's paths are
+// covered from ordinary goroutines. Ports and ids are random, so a repeat is
+// possible by chance; the test allows a few.
+func TestFreshPortAndIDPerQuery(t *testing.T) {
+	srv := newTestServer(t)
+	var mu sync.Mutex
+	ports := map[string]int{}
+	ids := map[uint16]int{}
+	srv.setBehave(func(w mdns.ResponseWriter, q *mdns.Msg) bool {
+		mu.Lock()
+		ports[w.RemoteAddr().String()]++
+		ids[q.Id]++
+		mu.Unlock()
+		m := new(mdns.Msg)
+		m.SetReply(q)
+		rr, _ := mdns.NewRR(q.Question[0].Name + " 60 A 192.0.2.7")
+		m.Answer = append(m.Answer, rr)
+		_ = w.WriteMsg(m)
+		return true
+	})
+	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr}, WithCacheSize(0), WithTimeout(5*time.Second))
+	const n = 40
+	for i := 0; i < n/2; i++ {
+		if _, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "seq"+strconv.Itoa(i)+".test", WithFamily(FamilyV4))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs := make([]*future.Future[[]netip.Addr], 0, n/2)
+	for i := 0; i < n/2; i++ {
+		fs = append(fs, r.Lookup(t.Context(), "par"+strconv.Itoa(i)+".test", WithFamily(FamilyV4)))
+	}
+	for _, f := range fs {
+		if _, err := await[[]netip.Addr](t, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ports) < n-3 {
+		t.Fatalf("%d queries came from only %d source addresses: %v", n, len(ports), ports)
+	}
+	if len(ids) < n-3 {
+		t.Fatalf("%d queries carried only %d distinct ids: %v", n, len(ids), ids)
 	}
 }
