@@ -132,9 +132,10 @@ func TestMalformedReply(t *testing.T) {
 // TestFreshPortAndIDPerQuery checks the two unpredictable values every UDP
 // query must carry: each query comes from a socket of its own (a source port
 // the kernel picked at random) and carries a random id. Lookups run one
-// after the other and concurrently, so both of runtime.Dial's paths are
-// covered from ordinary goroutines. Ports and ids are random, so a repeat is
-// possible by chance; the test allows a few.
+// after the other and concurrently (from the test goroutine, so runtime.Dial
+// takes its inline UDP path; queries started on a loop, as a CNAME chase is,
+// take the pool path and are covered by the CNAME tests). Ports and ids are
+// random, so a repeat is possible by chance; the test allows a few.
 func TestFreshPortAndIDPerQuery(t *testing.T) {
 	srv := newTestServer(t)
 	var mu sync.Mutex
