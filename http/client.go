@@ -140,9 +140,12 @@ type reqBody struct {
 	replay bool
 }
 
+// noBody is the (never modified) reqBody of every request without a body.
+var noBody = &reqBody{replay: true}
+
 func prepareBody(req *nethttp.Request) (*reqBody, error) {
 	if req.Body == nil || req.Body == nethttp.NoBody {
-		return &reqBody{replay: true}, nil
+		return noBody, nil
 	}
 	// NewRequest sets GetBody only for in-memory readers (bytes.Buffer,
 	// bytes.Reader, strings.Reader): reading those never blocks.
@@ -199,7 +202,7 @@ func (c *Client) follow(ctx context.Context, req *nethttp.Request, body *reqBody
 			if method != nethttp.MethodHead {
 				method = nethttp.MethodGet
 			}
-			nbody = &reqBody{replay: true}
+			nbody = noBody
 		} else if !body.replay {
 			return future.Resolved(resp) // cannot resend a streamed body
 		}
@@ -462,7 +465,12 @@ type clientConn struct {
 	contT     *time.Timer // sends the body if no 100 Continue comes
 	idleTimer *time.Timer
 	stopCtx   func() bool
+	wbuf      []byte // the request head (and a small body) being written
 }
+
+// maxCoalescedBody is the largest in-memory request body sent in the same
+// write as its head.
+const maxCoalescedBody = 16 << 10
 
 // start sends req on cc (from any goroutine) and returns the response future.
 func (cc *clientConn) start(ctx context.Context, req *nethttp.Request, body *reqBody) *future.Future[*nethttp.Response] {
@@ -492,25 +500,22 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 		n = -1
 	}
 	expect := n != 0 && httpguts.HeaderValuesContainsToken(req.Header["Expect"], "100-continue")
-	head := appendRequestHead(nil, req, n, req.Close)
+	// One write for the head and, when short and not waiting for
+	// 100 Continue, the body: one system call per request instead of two.
+	// The buffer is reused (Write copies what the kernel did not take).
+	head := appendRequestHead(cc.wbuf[:0], req, n, req.Close)
+	coalesced := !expect && body.stream == nil && len(body.data) > 0 && len(body.data) <= maxCoalescedBody
+	if coalesced {
+		head = append(head, body.data...)
+	}
 	ignore(cc.sock.Write(head))
-	sendBody := func() {
-		cc.waitCont = nil
-		if cc.contT != nil {
-			cc.contT.Stop()
-			cc.contT = nil
-		}
-		switch {
-		case body.stream != nil:
-			cc.streamBody(ctx, body.stream, req.Trailer)
-		case len(body.data) > 0:
-			ignore(cc.sock.Write(body.data))
-		}
+	if cap(head) <= 2*maxCoalescedBody {
+		cc.wbuf = head[:0]
 	}
 	if expect {
 		// Send the body after 100 Continue, or after a second without
 		// an answer (RFC 9110 section 10.1.1).
-		cc.waitCont = sendBody
+		cc.waitCont = func() { cc.sendBody(ctx, req, body) }
 		cc.contT = time.AfterFunc(time.Second, func() {
 			cc.exec.Execute(func() {
 				if cc.waitCont != nil && cc.p == p {
@@ -518,8 +523,8 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 				}
 			})
 		})
-	} else {
-		sendBody()
+	} else if !coalesced {
+		cc.sendBody(ctx, req, body)
 	}
 	if d := c.ResponseHeaderTimeout; d > 0 {
 		cc.timer = time.AfterFunc(d, func() {
@@ -530,6 +535,9 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 			})
 		})
 	}
+	if ctx.Done() == nil {
+		return // ctx can never end: nothing to watch
+	}
 	cc.stopCtx = context.AfterFunc(ctx, func() {
 		cc.exec.Execute(func() {
 			if cc.p == p && (cc.state == ccHead || cc.state == ccBody) {
@@ -537,6 +545,21 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 			}
 		})
 	})
+}
+
+// sendBody sends the body of req that did not go out with its head.
+func (cc *clientConn) sendBody(ctx context.Context, req *nethttp.Request, body *reqBody) {
+	cc.waitCont = nil
+	if cc.contT != nil {
+		cc.contT.Stop()
+		cc.contT = nil
+	}
+	switch {
+	case body.stream != nil:
+		cc.streamBody(ctx, body.stream, req.Trailer)
+	case len(body.data) > 0:
+		ignore(cc.sock.Write(body.data))
+	}
 }
 
 // streamBody sends a request body of unknown length, chunked, reading it on

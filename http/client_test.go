@@ -217,6 +217,17 @@ func TestClientBodiesAgainstGoServer(t *testing.T) {
 	if b := readBody(t, resp); !strings.HasSuffix(b, " 14 []") {
 		t.Fatalf("expect: %q", b)
 	}
+	// Short bodies go out in the same write as the head, longer ones
+	// after it; both, one after another on a kept-alive connection, arrive
+	// whole and the connection stays in step.
+	for _, n := range []int{1, 100, maxCoalescedBody - 1, maxCoalescedBody, maxCoalescedBody + 1, 3, 200 << 10, 7} {
+		body := data[:n]
+		req, _ = nethttp.NewRequest("POST", srv.URL+"/sha", bytes.NewReader(body))
+		resp = awaitResp(t, c.Do(ctx, req))
+		if b, want := readBody(t, resp), fmt.Sprintf("%x %d []", sha256.Sum256(body), n); b != want {
+			t.Fatalf("POST of %d bytes: %q, want %q", n, b, want)
+		}
+	}
 	// ReadAll collects without blocking.
 	resp = awaitResp(t, c.Get(ctx, srv.URL+"/chunked"))
 	b, err := ReadAll(resp).Await(ctx)
