@@ -79,6 +79,12 @@ func checkAddr(network, addr string) error {
 // Handler. network is tcp, tcp4, tcp6, udp, udp4, udp6 or unix; addr is an
 // IP literal with a port, or a path for unix (callers resolve names).
 //
+// A UDP dial made off the event loops never waits for the network, so it
+// runs on the calling goroutine: Dial returns once a loop registered the
+// socket and ran OnOpen (one turn of that loop), with the future settled.
+// Every other dial, and UDP dials made on a loop, run on the blocking-work
+// pool and Dial returns at once.
+//
 // The future resolves on the connection's loop right after h.OnOpen ran. It
 // rejects with ctx's error when ctx ends first (a connection that completes
 // later is closed, never leaked), with the connect error, or with ErrClosed
