@@ -244,7 +244,7 @@ func TestPeerCloseWhilePausedComesAfterTheData(t *testing.T) {
 	waitFor(t, "the close to be held", func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.held
+		return s.eofDue
 	})
 	select {
 	case err := <-col.errc:
@@ -318,7 +318,7 @@ func TestPausedDrainAfterPeerFINKeepsHeldBytes(t *testing.T) {
 	waitFor(t, "the drained close to be held", func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.held && s.queued == 0
+		return s.eofDue && s.queued == 0
 	})
 	select {
 	case err := <-col.errc:

@@ -31,11 +31,15 @@ type Handler struct {
 	// paused. data belongs to the callee.
 	OnData func(s *Socket, data []byte)
 	// OnEOF runs when the peer half-closed its side while this side can
-	// still write (see WithHalfOpen).
+	// still write (see WithHalfOpen), after every byte received before the
+	// FIN was delivered to reads or OnData (so after Resume if the socket
+	// was paused with bytes held).
 	OnEOF func(s *Socket)
 	// OnClose runs once, when the socket is closed: err is nil for a clean
 	// close by either side, else the reason (matching ErrReset, ErrTimeout,
-	// ErrBufferFull, ErrClosed, a *future.PanicError, ...).
+	// ErrBufferFull, ErrClosed, a *future.PanicError, ...). A clean close
+	// by the peer comes after every byte it sent was delivered; nothing is
+	// delivered to OnData after OnClose.
 	OnClose func(s *Socket, err error)
 }
 
@@ -123,7 +127,10 @@ type Socket struct {
 	reads  []readOp
 	paused bool
 	pauseT *time.Timer
-	held   bool // final close waits for a resume to deliver buffered data
+	// eofDue: the peer's FIN has been read but not delivered yet. The FIN
+	// ends the input stream: deliver hands it on (OnEOF, or the clean
+	// close) only after every byte received before it.
+	eofDue bool
 
 	readTO, writeTO, idleTO time.Duration
 	lastRead, lastWrite     int64
@@ -495,13 +502,9 @@ func (s *Socket) drainedLocked(done []func()) []func() {
 			}
 		}
 	}
-	if s.state == stClosing || (s.dup && (s.wrShut || !s.cfg.halfOpen)) {
-		if s.state != stClosing && s.paused && len(s.in) > s.inOff {
-			// The peer's FIN came while paused with bytes held: the close
-			// waits for Resume to deliver them first.
-			s.held = true
-			return done
-		}
+	// After the peer's FIN the write side lives on a dup; once nothing more
+	// will be written and the FIN has been delivered (deliver), it closes.
+	if s.state == stClosing || (s.dup && s.wrShut && !s.eofDue) {
 		done = s.closeNowLocked(done)
 	}
 	return done
@@ -718,50 +721,70 @@ func (s *Socket) onClose(c gnet.Conn, err error) {
 	default:
 		reason = opError("read", s.addr, err)
 	}
-	if reason == io.EOF && s.state != stClosed && s.closeErr == nil &&
-		(s.queued > 0 || (s.cfg.halfOpen && !s.wrShut)) {
-		if fd, derr := c.Dup(); derr == nil {
-			s.fd, s.dup, s.rdEOF = fd, true, true
-			if !s.cfg.halfOpen {
-				s.wrShut = true // finish what is queued, then close
-			}
-			s.removeHook = s.cfg.rt.OnStop(func() {
-				s.fail(opError("close", s.addr, ErrClosed))
-			})
-			done := s.eofReadsLocked(nil)
-			if s.queued > 0 {
-				if aerr := s.armLocked(); aerr != nil {
-					done = s.failLocked(opError("write", s.addr, aerr), done)
-				}
-			}
-			callEOF := s.h.OnEOF != nil && s.cfg.halfOpen && !s.wrShut
-			s.mu.Unlock()
-			run(done)
-			if callEOF {
-				fn := s.h.OnEOF
-				s.callUser(func() { fn(s) })
-			}
-			return
+	if reason == io.EOF && s.state != stClosed {
+		if s.peerFINLocked(c) {
+			return // unlocked
 		}
-	}
-	if reason == io.EOF {
-		s.rdEOF = true
 		if s.queued > 0 {
 			reason = opError("write", s.addr, ErrReset) // output dropped
 		}
 	}
-	if s.paused && len(s.in) > s.inOff && reason == io.EOF {
-		// Hold the close until Resume delivered the buffered bytes.
-		s.held = true
-		s.rdEOF = true
-		s.wrShut = true
-		s.fd = -1
-		s.mu.Unlock()
-		return
-	}
 	done := s.finalizeLocked(reason, nil)
 	s.mu.Unlock()
 	run(done)
+}
+
+// peerFINLocked handles the peer's FIN on an open socket, from gnet's
+// OnClose (gnet closes its descriptor when we return). The FIN is the end
+// of the input stream, so it is queued behind the bytes received before it
+// (eofDue) and delivered by deliver: at once unless the socket is paused
+// with bytes held, else after Resume. While output is queued, in half-open
+// mode, or while received bytes still wait for their reader (whose answer
+// must still go out), the write side is kept on a dup of the descriptor.
+// A socket already closing (Close) only finishes its output. It returns
+// false, still locked, when the socket is to close now: closing with
+// nothing queued, or output queued but the dup failed; else it has
+// unlocked.
+func (s *Socket) peerFINLocked(c gnet.Conn) bool {
+	closing := s.state == stClosing
+	s.rdEOF, s.eofDue = true, !closing
+	undelivered := s.inOff < len(s.in) && (s.paused || s.h.OnData != nil || len(s.reads) > 0)
+	if s.queued > 0 || (!closing && !s.wrShut && (s.cfg.halfOpen || undelivered)) {
+		if fd, err := c.Dup(); err == nil {
+			s.fd, s.dup = fd, true
+			s.removeHook = s.cfg.rt.OnStop(func() {
+				s.fail(opError("close", s.addr, ErrClosed))
+			})
+			var done []func()
+			if s.queued > 0 {
+				if err := s.armLocked(); err != nil {
+					done = s.failLocked(opError("write", s.addr, err), done)
+				}
+			}
+			s.mu.Unlock()
+			run(done)
+			s.deliver()
+			return true
+		}
+	}
+	if closing || s.queued > 0 {
+		s.eofDue = false
+		return false
+	}
+	// Nothing more can be written.
+	s.fd, s.wrShut = -1, true
+	s.mu.Unlock()
+	s.deliver()
+	s.mu.Lock()
+	if s.eofDue && s.state != stClosed && s.removeHook == nil {
+		// Paused with bytes held: gnet's conn is gone, so a runtime
+		// shutdown must still settle the socket.
+		s.removeHook = s.cfg.rt.OnStop(func() {
+			s.fail(opError("close", s.addr, ErrClosed))
+		})
+	}
+	s.mu.Unlock()
+	return true
 }
 
 // finalizeLocked makes the socket closed: everything pending settles and
@@ -795,6 +818,9 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 		userErr = nil
 	}
 	s.finalErr = userErr
+	// A closed socket delivers nothing more to OnData; pausing no longer
+	// holds back reads, which are served from what is buffered.
+	s.paused, s.eofDue = false, false
 	pendErr := reason
 	if pendErr == nil {
 		pendErr = opError("close", s.addr, ErrClosed)
@@ -969,8 +995,8 @@ func (s *Socket) take(r *readOp) ([]byte, bool, error) {
 // eofReadsLocked serves what it can and rejects the rest with io.EOF (or
 // io.ErrUnexpectedEOF when some bytes were left).
 func (s *Socket) eofReadsLocked(done []func()) []func() {
-	if s.paused {
-		return done
+	if s.paused && s.inOff < len(s.in) {
+		return done // Resume serves them
 	}
 	done = s.serveReadsLocked(done)
 	for _, r := range s.reads {
@@ -996,7 +1022,7 @@ func (s *Socket) read(r readOp) *future.Future[[]byte] {
 		s.mu.Unlock()
 		r.p.Reject(err)
 		return f
-	case s.state == stClosed || s.rdEOF && !s.held:
+	case s.state == stClosed || s.rdEOF:
 		// Past a clean end: only buffered bytes can still serve it.
 		s.reads = append(s.reads, r)
 		done = s.eofReadsLocked(nil)
@@ -1068,7 +1094,8 @@ func (s *Socket) Paused() bool {
 }
 
 // Resume delivers what was buffered while paused, in order, on the
-// socket's loop, and goes on delivering.
+// socket's loop, and goes on delivering. A peer FIN read while paused is
+// delivered after those bytes (OnEOF, or the clean close).
 func (s *Socket) Resume() {
 	s.mu.Lock()
 	if !s.paused {
@@ -1082,29 +1109,66 @@ func (s *Socket) Resume() {
 	}
 	exec := s.exec
 	s.mu.Unlock()
-	exec.Execute(s.deliverBuffered)
+	exec.Execute(s.deliver)
 }
 
-func (s *Socket) deliverBuffered() {
-	s.mu.Lock()
-	var done []func()
-	if s.rdEOF || s.state == stClosed {
+// deliver hands buffered bytes to pending reads, then to OnData, in order,
+// unless the socket is paused. Once the peer's FIN has been read and
+// nothing received before it is left to deliver, it delivers the FIN too:
+// OnEOF in half-open mode, else the clean close (after queued output, if
+// any, is written). Every path that delivers held bytes ends here, so the
+// FIN can never overtake them. Loop only.
+func (s *Socket) deliver() {
+	for {
+		s.mu.Lock()
+		var done []func()
+		if s.rdEOF || s.state == stClosed {
+			done = s.eofReadsLocked(nil)
+		} else {
+			done = s.serveReadsLocked(nil)
+		}
+		s.mu.Unlock()
+		run(done)
+		s.pushRest()
+		s.mu.Lock()
+		if !s.eofDue || s.state == stClosed || s.closeErr != nil {
+			s.mu.Unlock()
+			return
+		}
+		if s.inOff < len(s.in) {
+			if s.paused {
+				s.mu.Unlock()
+				return // Resume comes back here
+			}
+			if s.h.OnData != nil {
+				s.mu.Unlock()
+				continue // a Resume came in between
+			}
+		}
+		// Everything before the FIN has been delivered (a pull-style
+		// socket keeps unread bytes for later reads).
+		s.eofDue = false
 		done = s.eofReadsLocked(nil)
-	} else {
-		done = s.serveReadsLocked(nil)
+		callEOF := false
+		switch {
+		case s.dup && s.cfg.halfOpen && !s.wrShut:
+			callEOF = s.h.OnEOF != nil
+		case s.dup:
+			s.wrShut = true // finish what is queued, then close
+			if s.queued == 0 {
+				done = s.finalizeLocked(io.EOF, done)
+			}
+		default:
+			done = s.finalizeLocked(io.EOF, done)
+		}
+		s.mu.Unlock()
+		run(done)
+		if callEOF {
+			fn := s.h.OnEOF
+			s.callUser(func() { fn(s) })
+		}
+		return
 	}
-	s.mu.Unlock()
-	run(done)
-	s.pushRest()
-	s.mu.Lock()
-	if s.held && !s.paused {
-		s.held = false
-		done = s.finalizeLocked(io.EOF, nil)
-	} else {
-		done = nil
-	}
-	s.mu.Unlock()
-	run(done)
 }
 
 // ---------------------------------------------------------------- timeouts
