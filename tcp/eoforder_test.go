@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -491,6 +492,85 @@ func TestTimedResumeUnderLoadLosesNothing(t *testing.T) {
 			}
 			if bad.Load() > 0 {
 				t.Fatalf("%d of %d connections lost bytes", bad.Load(), n)
+			}
+		})
+	}
+}
+
+// A socket holding bytes and a FIN while paused is still settled by a
+// local Close, an Abort or a runtime shutdown: OnClose runs once, the held
+// bytes are discarded (never delivered after OnClose), the descriptor is
+// closed. With "/closewrite" this side half-closed first, so no dup keeps
+// a descriptor and only the socket's stop hook can settle it.
+func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
+	for _, name := range []string{"close", "abort", "shutdown", "abort/closewrite", "shutdown/closewrite"} {
+		how, cw, _ := strings.Cut(name, "/")
+		t.Run(name, func(t *testing.T) {
+			r, err := runtime.New(runtime.WithLoops(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped := false
+			t.Cleanup(func() {
+				if !stopped {
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					defer cancel()
+					r.Shutdown(ctx)
+				}
+			})
+			l := newEventLog()
+			socks := make(chan *Socket, 1)
+			srv := listen(t, r, Handler{
+				OnConnect: func(s *Socket) { s.Pause(); socks <- s },
+				OnData:    func(_ *Socket, b []byte) { l.add("data"); l.onData(b) },
+				OnClose:   func(_ *Socket, err error) { l.add("close"); l.closed <- err },
+			})
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			s := <-socks
+			if cw != "" {
+				await(t, s.CloseWrite())
+			}
+			c.Write([]byte("held"))
+			c.(*net.TCPConn).CloseWrite()
+			waitFor(t, "the FIN to be held", func() bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				return s.eofDue
+			})
+			switch how {
+			case "close":
+				await(t, s.Close())
+			case "abort":
+				s.Abort()
+			case "shutdown":
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				if err := r.Shutdown(ctx); err != nil {
+					t.Fatalf("shutdown: %v", err)
+				}
+				stopped = true
+			}
+			err = awaitClose(t, l)
+			if how == "close" && err != nil || how != "close" && !errors.Is(err, ErrClosed) {
+				t.Fatalf("OnClose(%v)", err)
+			}
+			s.Resume() // too late: nothing more is delivered
+			time.Sleep(20 * time.Millisecond)
+			if ev := l.list(); fmt.Sprint(ev) != "[close]" {
+				t.Fatalf("events %v", ev)
+			}
+			s.mu.Lock()
+			fd := s.fd
+			s.mu.Unlock()
+			if fd != -1 || !s.Closed() {
+				t.Fatalf("fd %d, closed %v", fd, s.Closed())
+			}
+			if got := readAllTimeout(t, c, 20*time.Second); len(got) != 0 {
+				t.Fatalf("peer got %q", got)
 			}
 		})
 	}
