@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	nethttp "net/http"
+	"sync"
 
 	"github.com/goasync/goasync/future"
 )
@@ -58,13 +59,25 @@ func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
 }
 
 func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response]) {
-	var c capture
-	rt.mux.ServeHTTP(&c, r)
+	c := captures.Get().(*capture)
+	rt.mux.ServeHTTP(c, r)
+	if h, hr := c.h, c.r; h != nil && c.header == nil && c.status == 0 && c.body.Len() == 0 {
+		// Matched a route: nothing of c is kept, so it is reused.
+		c.h, c.r = nil, nil
+		captures.Put(c)
+		return serveEither(h, hr, ctx)
+	}
+	// ServeMux answered itself (or wrote before matching): the reply
+	// keeps c's header and body, so c is not reused.
 	if c.h != nil {
 		return serveEither(c.h, c.r, ctx)
 	}
 	return c.response(), nil
 }
+
+// captures recycles the capture of a routed request (one allocation less
+// per request).
+var captures = sync.Pool{New: func() any { return new(capture) }}
 
 // capture is the ResponseWriter Router hands to ServeMux: it records which
 // handler matched, or the reply ServeMux wrote itself (404, 405, redirects).

@@ -9,6 +9,7 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +226,54 @@ func TestTypedFunc(t *testing.T) {
 		if string(resp.Body) != want {
 			t.Errorf("%s: %q", target, resp.Body)
 		}
+	}
+}
+
+// The router reuses its per-request capture only after a route matched;
+// replies ServeMux wrote itself (404, 405, redirects) keep theirs. Mixing
+// them, from several goroutines at once (as several loops would), must
+// never mix up path values, statuses or bodies.
+func TestRouterReuseKeepsRequestsApart(t *testing.T) {
+	rt := NewRouter()
+	rt.Handle("GET /u/{name}", Func(func(r *nethttp.Request) *Response { return Text(200, "u="+r.PathValue("name")) }))
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				name := fmt.Sprintf("g%d-%d", g, i)
+				var target, wantBody string
+				wantStatus := 200
+				switch i % 4 {
+				case 0, 2:
+					target, wantBody = "/u/"+name, "u="+name
+				case 1:
+					target, wantStatus = "/missing/"+name, 404
+				case 3:
+					target, wantStatus = "/u/x/../"+name, nethttp.StatusTemporaryRedirect
+				}
+				req := httptest.NewRequest("GET", target, nil)
+				resp, f := serveEither(rt, req, nil)
+				if f != nil {
+					errs <- fmt.Errorf("%s: unexpected future", target)
+					return
+				}
+				if i%4 == 3 && resp.Header.Get("Location") != "/u/"+name {
+					errs <- fmt.Errorf("%s: redirect to %q", target, resp.Header.Get("Location"))
+					return
+				}
+				if resp.Status != wantStatus || (wantBody != "" && string(resp.Body) != wantBody) {
+					errs <- fmt.Errorf("%s: %d %q, want %d %q", target, resp.Status, resp.Body, wantStatus, wantBody)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
