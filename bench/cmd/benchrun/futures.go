@@ -51,5 +51,5 @@ func futures(cfg *config) string {
 		return "The futures benchmarks printed no result."
 	}
 	_ = os.Remove(bin)
-	return fmt.Sprintf("(-benchtime %s, one run: these are context; helper pages may hold more.)\n\n%s", benchtime, b.String())
+	return fmt.Sprintf("(-benchtime %s, one run.)\n\n%s", benchtime, b.String())
 }

@@ -280,16 +280,32 @@ func profile(cfg *config, sc *Scenario, t *Target) string {
 	if _, err := sc.Measure(t, port(), prof); err != nil {
 		return "profiling run failed: " + err.Error()
 	}
-	args := []string{"tool", "pprof", "-top", "-nodecount=25"}
-	if sc.ID == "idle" {
-		args = append(args, "-sample_index=inuse_space")
+	var parts []string
+	for _, view := range [][]string{{"-nodecount=15"}, {"-cum", "-nodecount=25"}} {
+		args := append([]string{"tool", "pprof", "-top"}, view...)
+		if sc.ID == "idle" {
+			args = append(args, "-sample_index=inuse_space")
+		}
+		args = append(args, cfg.path("ours"), prof)
+		out, err := exec.Command("go", args...).CombinedOutput()
+		if err != nil {
+			return fmt.Sprintf("go tool pprof failed: %v: %s", err, out)
+		}
+		parts = append(parts, "$ go tool pprof "+strings.Join(args[2:len(args)-2], " ")+"\n"+trimPprof(string(out)))
 	}
-	args = append(args, cfg.path("ours"), prof)
-	out, err := exec.Command("go", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("go tool pprof failed: %v: %s", err, out)
+	return strings.Join(parts, "\n\n")
+}
+
+// trimPprof drops pprof's File/Build ID/Time header lines.
+func trimPprof(s string) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Time:") {
+			continue
+		}
+		keep = append(keep, l)
 	}
-	return strings.TrimSpace(string(out))
+	return strings.Join(keep, "\n")
 }
 
 func loadavg() string {

@@ -220,7 +220,7 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 			if sc.ID == "idle" {
 				kind = "heap profile (in-use bytes) of ours with every connection open"
 			}
-			w("A target is missed here. Where it goes (%s, `go tool pprof -top`):\n\n```text\n%s\n```\n\n", kind, clipLines(p, 40))
+			w("**A target is missed here.** Where it goes (%s; flat, then cumulative):\n\n```text\n%s\n```\n\n", kind, clipLines(p, 70))
 		}
 	}
 
@@ -236,8 +236,9 @@ func writePage(cfg *config, run *Run, scs []*Scenario, docs, plots, command stri
 	if run.Futures == "" {
 		w("Not run in this invocation.\n\n")
 	} else {
-		w("`go test -run '^$' -bench . -benchmem ./futures/` in the bench module (helper package bench/futures: " +
-			"goasync's future package against jizhuozhi/go-future, chebyrash/promise and reugn/async), pinned to CPU 0:\n\n")
+		w("`go test -run '^$' -bench . -benchmem ./futures/` in the bench module (bench/futures: " +
+			"goasync's future package against jizhuozhi/go-future, chebyrash/promise and reugn/async), pinned to CPU 0. " +
+			"One short run for context; [benchmarks/futures.md](benchmarks/futures.md) has the repeated runs and their ratios.\n\n")
 		w("%s\n\n", run.Futures)
 	}
 
