@@ -77,6 +77,7 @@ func main() {
 	long := flag.Bool("long", false, "long mode: 100,000 connections over several server processes (SO_REUSEPORT)")
 	longN := flag.Int("long-conns", 100000, "connections in long mode")
 	command := flag.String("command", "./bench/run.sh", "the command shown on the page")
+	from := flag.String("from", "", "rewrite the page from a saved results JSON (results/latest.json) without measuring")
 	flag.Parse()
 
 	cfg := &config{runs: *runs, bin: *bin, lua: "lua/pipeline16.lua",
@@ -124,6 +125,20 @@ func main() {
 			}
 		}
 		scs = append(scs, sc)
+	}
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		if err != nil {
+			log.Fatalf("benchrun: %v", err)
+		}
+		if err := json.Unmarshal(b, run); err != nil {
+			log.Fatalf("benchrun: %s: %v", *from, err)
+		}
+		if err := writePage(cfg, run, scs, *docs, *plots, *command, *quick); err != nil {
+			log.Fatalf("benchrun: write page: %v", err)
+		}
+		log.Printf("benchrun: rewrote %s from %s", *docs, *from)
+		return
 	}
 	t0 := time.Now()
 	for _, sc := range scs {

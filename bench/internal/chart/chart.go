@@ -90,6 +90,9 @@ func (c *Chart) Encode(w io.Writer) error {
 			if b.Missing == "" && b.Value > maxV {
 				maxV = b.Value
 			}
+			if b.Missing == "" && b.Mark > maxV {
+				maxV = b.Mark
+			}
 		}
 	}
 	if maxV <= 0 {

@@ -49,3 +49,23 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkBeyondTheLongestBarStaysInside(t *testing.T) {
+	c := &Chart{Title: "t", Unit: "x", Groups: []Group{{Bars: []Bar{{Label: "a", Value: 3, Mark: 5}}}}}
+	var b bytes.Buffer
+	if err := c.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bar is 3/5 of the scale: the pixels at 90% of the bar area are not orange.
+	x := labelW + (width-labelW-valueW-padding)*9/10
+	for y := 0; y < img.Bounds().Dy(); y++ {
+		r, g, bl, _ := img.At(x, y).RGBA()
+		if r>>8 == uint32(colOurs.R) && g>>8 == uint32(colOurs.G) && bl>>8 == uint32(colOurs.B) {
+			t.Fatalf("bar reaches x=%d: the scale ignored the mark", x)
+		}
+	}
+}
