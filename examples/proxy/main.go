@@ -113,11 +113,9 @@ type conn struct {
 	start time.Time
 	in    *tcp.Socket
 
-	mu         sync.Mutex
-	out        *tcp.Socket          // nil until connected
-	held       map[*tcp.Socket]bool // paused, or resumed with bytes not yet delivered
-	eofSeen    map[*tcp.Socket]bool
-	eofPending map[*tcp.Socket]bool // EOF came while held: act once delivered
+	mu      sync.Mutex
+	out     *tcp.Socket // nil until connected
+	eofSeen map[*tcp.Socket]bool
 }
 
 // accept runs for each inbound socket: it holds the client's bytes (Pause)
@@ -127,10 +125,10 @@ func (p *proxy) accept(in *tcp.Socket) {
 		log: p.log.With(zap.Uint64("conn", in.ID()), zap.Stringer("client", in.RemoteAddr()),
 			zap.String("backend", p.to)),
 		start: time.Now(), in: in,
-		held: map[*tcp.Socket]bool{}, eofSeen: map[*tcp.Socket]bool{}, eofPending: map[*tcp.Socket]bool{},
+		eofSeen: map[*tcp.Socket]bool{},
 	}
 	in.SetData(c)
-	c.pause(in)
+	in.Pause()
 	c.log.Info("accepted")
 	outHandler := tcp.Handler{
 		OnData:  func(out *tcp.Socket, data []byte) { c.relay(out, data) },
@@ -147,13 +145,17 @@ func (p *proxy) accept(in *tcp.Socket) {
 			}
 			c.mu.Lock()
 			c.out = out
+			clientDone := c.eofSeen[in] // the client half-closed before we got here
 			c.mu.Unlock()
 			c.log.Debug("backend connected", zap.Stringer("via", out.LocalAddr()))
 			if in.Closed() {
 				out.Close()
 				return
 			}
-			c.resume(in)
+			if clientDone {
+				out.CloseWrite()
+			}
+			in.Resume()
 		})
 }
 
@@ -179,47 +181,20 @@ func (c *conn) relay(src *tcp.Socket, data []byte) {
 	if _, _, ready := w.Result(); ready {
 		return
 	}
-	c.pause(src)
+	src.Pause()
 	c.log.Debug("backpressure: pausing a side until its peer drains",
 		zap.Uint64("paused", src.ID()), zap.Int("queued", dst.Buffered()))
-	w.OnComplete(func(struct{}, error) { c.resume(src) })
-}
-
-// pause stops delivery from src. Only src's loop calls it.
-func (c *conn) pause(src *tcp.Socket) {
-	c.mu.Lock()
-	c.held[src] = true
-	c.mu.Unlock()
-	src.Pause()
-}
-
-// resume resumes src. Resume hands the bytes src buffered meanwhile to its
-// loop's queue; the function queued after it runs once they are delivered,
-// and then handles an EOF that came while src was held.
-func (c *conn) resume(src *tcp.Socket) {
-	src.Resume()
-	src.Executor().Execute(func() {
-		c.mu.Lock()
-		held := src.Paused() // paused again while delivering
-		c.held[src] = held
-		pending := !held && c.eofPending[src]
-		delete(c.eofPending, src)
-		c.mu.Unlock()
-		if pending {
-			c.eof(src)
-		}
-	})
+	w.OnComplete(func(struct{}, error) { src.Resume() })
 }
 
 // eof: src's sender shut down its writing, so the proxy shuts down the
-// peer's writing too, once src has delivered every byte it holds.
+// peer's writing too. tcp calls OnEOF only after every byte received before
+// the FIN reached OnData (bytes a paused socket holds are delivered after
+// Resume, and the FIN after them), so those bytes are already queued on
+// the peer, and CloseWrite sends them before the FIN. A client that half-closes before the backend is
+// connected is passed on by accept once it is.
 func (c *conn) eof(src *tcp.Socket) {
 	c.mu.Lock()
-	if c.held[src] {
-		c.eofPending[src] = true
-		c.mu.Unlock()
-		return
-	}
 	if c.eofSeen[src] {
 		c.mu.Unlock()
 		return
