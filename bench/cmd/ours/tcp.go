@@ -29,9 +29,6 @@ func echoServer(o *options) error {
 type link struct {
 	peer *tcp.Socket
 	eofs *atomic.Int32
-	// eofHeld: the peer half-closed while this socket was paused with
-	// bytes still buffered; the half-close is passed on after they are.
-	eofHeld atomic.Bool
 }
 
 // proxyServer relays every inbound connection to o.backend. The inbound
@@ -100,25 +97,12 @@ func proxyServer(o *options) error {
 	return err
 }
 
-// onEOF handles src's peer half-closing. The tcp package reports it at
-// once even when src is paused with received bytes still buffered, so then
-// the half-close waits until a Resume has delivered them (see relay).
+// onEOF handles src's peer half-closing. tcp reports it only after every
+// byte received before the FIN reached OnData (bytes a paused socket holds
+// are delivered after Resume, then the FIN), so they are already queued on
+// the peer and the half-close can be passed on at once.
 func onEOF(src *tcp.Socket) {
 	l := src.Data().(*link)
-	if src.Paused() {
-		l.eofHeld.Store(true)
-		return
-	}
-	halfClose(src, l.peer, l.eofs)
-}
-
-// heldEOF passes on a half-close that onEOF held, once src is no longer
-// paused (this runs on src's loop after Resume delivered its buffer).
-func heldEOF(src *tcp.Socket) {
-	l, ok := src.Data().(*link)
-	if !ok || src.Paused() || !l.eofHeld.CompareAndSwap(true, false) {
-		return
-	}
 	halfClose(src, l.peer, l.eofs)
 }
 
@@ -142,11 +126,7 @@ func relay(src, dst *tcp.Socket, data []byte) {
 		return
 	}
 	src.Pause()
-	w.OnComplete(func(struct{}, error) {
-		src.Resume()
-		// Queued behind the delivery of src's buffered bytes on its loop.
-		src.Executor().Execute(func() { heldEOF(src) })
-	})
+	w.OnComplete(func(struct{}, error) { src.Resume() })
 }
 
 // delayResponse is the reply of cl-async's benchmark server.
