@@ -19,6 +19,20 @@ func (m *member[T, S]) complete(v T, err error) { m.st.arrive(m.i, v, err) }
 
 type joiner[T any] interface{ arrive(i int, v T, err error) }
 
+// join makes one member per input, stores them in *ms and only then
+// attaches them, so an input that is already settled (its continuation
+// runs inside addCont) finds every member in place.
+func join[T any, S joiner[T]](st S, ms *[]member[T, S], fs []*Future[T]) {
+	m := make([]member[T, S], len(fs))
+	for i, f := range fs {
+		m[i] = member[T, S]{st: st, in: f, i: i}
+	}
+	*ms = m
+	for i, f := range fs {
+		f.addCont(&m[i])
+	}
+}
+
 func checkInputs[T any](fs []*Future[T]) bool {
 	for _, f := range fs {
 		if f == nil {
@@ -55,15 +69,10 @@ func All[T any](fs ...*Future[T]) *Future[[]T] {
 	if !checkInputs(fs) {
 		return Rejected[[]T](errNilFuture)
 	}
-	st := &allState[T]{vals: make([]T, len(fs)), ms: make([]member[T, *allState[T]], len(fs))}
+	st := &allState[T]{vals: make([]T, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
-	for i, f := range fs {
-		st.ms[i] = member[T, *allState[T]]{st: st, in: f, i: i}
-	}
-	for i, f := range fs {
-		f.addCont(&st.ms[i])
-	}
+	join(st, &st.ms, fs)
 	return &st.p.fut
 }
 
@@ -98,15 +107,10 @@ func AllSettled[T any](fs ...*Future[T]) *Future[[]Result[T]] {
 	if !checkInputs(fs) {
 		return Rejected[[]Result[T]](errNilFuture)
 	}
-	st := &settledState[T]{res: make([]Result[T], len(fs)), ms: make([]member[T, *settledState[T]], len(fs))}
+	st := &settledState[T]{res: make([]Result[T], len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
-	for i, f := range fs {
-		st.ms[i] = member[T, *settledState[T]]{st: st, in: f, i: i}
-	}
-	for i, f := range fs {
-		f.addCont(&st.ms[i])
-	}
+	join(st, &st.ms, fs)
 	return &st.p.fut
 }
 
@@ -140,15 +144,10 @@ func Any[T any](fs ...*Future[T]) *Future[T] {
 	if !checkInputs(fs) {
 		return Rejected[T](errNilFuture)
 	}
-	st := &anyState[T]{errs: make([]error, len(fs)), ms: make([]member[T, *anyState[T]], len(fs))}
+	st := &anyState[T]{errs: make([]error, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
-	for i, f := range fs {
-		st.ms[i] = member[T, *anyState[T]]{st: st, in: f, i: i}
-	}
-	for i, f := range fs {
-		f.addCont(&st.ms[i])
-	}
+	join(st, &st.ms, fs)
 	return &st.p.fut
 }
 
@@ -187,14 +186,9 @@ func Race[T any](fs ...*Future[T]) *Future[T] {
 	if !checkInputs(fs) {
 		return Rejected[T](errNilFuture)
 	}
-	st := &raceState[T]{ms: make([]member[T, *raceState[T]], len(fs))}
+	st := &raceState[T]{}
 	pendingOn(&st.p.fut, st)
-	for i, f := range fs {
-		st.ms[i] = member[T, *raceState[T]]{st: st, in: f, i: i}
-	}
-	for i, f := range fs {
-		f.addCont(&st.ms[i])
-	}
+	join(st, &st.ms, fs)
 	return &st.p.fut
 }
 
