@@ -103,7 +103,9 @@ func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
 					s.host++
 				case asciiEqualFold(name, "transfer-encoding"):
 					s.te++
-					s.teValue = bytes.Trim(line[c+1:], " \t")
+					// A copy: the bytes may be a view the connection
+					// reuses before the head is complete.
+					s.teValue = append(s.teValue[:0], bytes.Trim(line[c+1:], " \t")...)
 				}
 			}
 		}

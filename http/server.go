@@ -71,10 +71,11 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 	}
 	s := &Server{h: h, lim: cfg.lim.withDefaults(), conns: make(map[*conn]struct{})}
 	th := tcp.Handler{
-		OnConnect: s.onConnect,
-		OnData:    func(sock *tcp.Socket, data []byte) { sock.Data().(*conn).onData(data) },
-		OnEOF:     func(sock *tcp.Socket) { sock.Data().(*conn).onEOF() },
-		OnClose:   func(sock *tcp.Socket, err error) { sock.Data().(*conn).onClose(err) },
+		BorrowData: true,
+		OnConnect:  s.onConnect,
+		OnData:     func(sock *tcp.Socket, data []byte) { sock.Data().(*conn).onData(data) },
+		OnEOF:      func(sock *tcp.Socket) { sock.Data().(*conn).onEOF() },
+		OnClose:    func(sock *tcp.Socket, err error) { sock.Data().(*conn).onClose(err) },
 	}
 	// While a connection is paused (pipeline full, output backed up, a
 	// stream being written) the tcp layer buffers what arrives, up to this
@@ -200,12 +201,20 @@ func (c *conn) onData(data []byte) {
 		c.reading = true
 		c.reqStart = now
 	}
-	if len(c.in) == 0 {
+	// data is the socket's read buffer, lent for this call (BorrowData):
+	// requests are parsed from it in place, and only bytes left over (a
+	// request not complete yet, or not read because of a pause) are
+	// copied.
+	lent := len(c.in) == 0
+	if lent {
 		c.in = data
 	} else {
 		c.in = append(c.in, data...)
 	}
 	c.process(now)
+	if lent && len(c.in) > 0 {
+		c.in = append(make([]byte, 0, max(len(c.in), 512)), c.in...)
+	}
 }
 
 // process reads as many complete requests from c.in as the limits allow,

@@ -28,8 +28,15 @@ type Handler struct {
 	OnConnect func(s *Socket)
 	// OnData receives bytes as they arrive, unless pending ReadN,
 	// ReadLine or ReadUntil futures take them first or the socket is
-	// paused. data belongs to the callee.
+	// paused. data belongs to the callee, unless BorrowData is set.
 	OnData func(s *Socket, data []byte)
+	// BorrowData lends OnData the socket's read buffer instead of a copy:
+	// data is valid only until OnData returns, so copy what must outlive
+	// the call. It saves an allocation and a copy per read, which matters
+	// to a proxy that writes the bytes on at once (Write copies what the
+	// kernel does not take) or a parser that keeps only what it has not
+	// consumed.
+	BorrowData bool
 	// OnEOF runs when the peer half-closed its side while this side can
 	// still write (see WithHalfOpen), after every byte received before the
 	// FIN was delivered to reads or OnData (so after Resume if the socket
@@ -880,8 +887,11 @@ func (s *Socket) onTraffic(c gnet.Conn) gnet.Action {
 	}
 	if fn := s.h.OnData; fn != nil && !s.paused && len(s.reads) == 0 && s.inOff == len(s.in) {
 		s.mu.Unlock()
-		data := make([]byte, n)
-		copy(data, buf)
+		data := buf
+		if !s.h.BorrowData {
+			data = make([]byte, n)
+			copy(data, buf)
+		}
 		s.callUser(func() { fn(s, data) })
 		return gnet.None
 	}
@@ -914,7 +924,14 @@ func (s *Socket) pushRest() {
 			s.mu.Unlock()
 			return
 		}
-		data := append([]byte(nil), s.in[s.inOff:]...)
+		var data []byte
+		if s.h.BorrowData {
+			// Nothing appends to s.in until the loop reads again, after
+			// fn has returned.
+			data = s.in[s.inOff:]
+		} else {
+			data = append([]byte(nil), s.in[s.inOff:]...)
+		}
 		s.in, s.inOff = s.in[:0], 0
 		s.mu.Unlock()
 		s.callUser(func() { fn(s, data) })

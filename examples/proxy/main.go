@@ -81,9 +81,12 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	p := &proxy{ctx: ctx, to: *to, log: log, maxBuf: *maxBuf}
 	srv, err := tcp.Listen(addr, tcp.Handler{
 		OnConnect: p.accept,
-		OnData:    func(in *tcp.Socket, data []byte) { in.Data().(*conn).relay(in, data) },
-		OnEOF:     func(in *tcp.Socket) { in.Data().(*conn).eof(in) },
-		OnClose:   func(in *tcp.Socket, err error) { in.Data().(*conn).closed(in, err) },
+		// relay writes the bytes on at once (Write copies what the kernel
+		// does not take), so they can stay in the read buffer.
+		BorrowData: true,
+		OnData:     func(in *tcp.Socket, data []byte) { in.Data().(*conn).relay(in, data) },
+		OnEOF:      func(in *tcp.Socket) { in.Data().(*conn).eof(in) },
+		OnClose:    func(in *tcp.Socket, err error) { in.Data().(*conn).closed(in, err) },
 	}, tcp.WithHalfOpen(true), tcp.WithMaxBuffered(*maxBuf))
 	if err != nil {
 		return err
@@ -131,9 +134,10 @@ func (p *proxy) accept(in *tcp.Socket) {
 	in.Pause()
 	c.log.Info("accepted")
 	outHandler := tcp.Handler{
-		OnData:  func(out *tcp.Socket, data []byte) { c.relay(out, data) },
-		OnEOF:   func(out *tcp.Socket) { c.eof(out) },
-		OnClose: func(out *tcp.Socket, err error) { c.closed(out, err) },
+		BorrowData: true,
+		OnData:     func(out *tcp.Socket, data []byte) { c.relay(out, data) },
+		OnEOF:      func(out *tcp.Socket) { c.eof(out) },
+		OnClose:    func(out *tcp.Socket, err error) { c.closed(out, err) },
 	}
 	tcp.Connect(p.ctx, p.to, tcp.WithHandler(outHandler), tcp.WithHalfOpen(true),
 		tcp.WithMaxBuffered(p.maxBuf)).

@@ -19,7 +19,8 @@ func init() {
 // echoServer writes every received chunk back.
 func echoServer(o *options) error {
 	_, err := tcp.Listen(o.addr, tcp.Handler{
-		OnData: func(s *tcp.Socket, data []byte) { s.Write(data) },
+		BorrowData: true, // Write copies what the kernel does not take
+		OnData:     func(s *tcp.Socket, data []byte) { s.Write(data) },
 	}, tcp.WithMulticore(true), tcp.WithReusePort(o.reuseport))
 	return err
 }
@@ -44,8 +45,9 @@ func proxyServer(o *options) error {
 			in.Pause() // hold what the client sends until the backend is connected
 			eofs := new(atomic.Int32)
 			outH := tcp.Handler{
-				OnData: func(out *tcp.Socket, data []byte) { relay(out, in, data) },
-				OnEOF:  func(out *tcp.Socket) { onEOF(out) },
+				BorrowData: true, // relay writes the bytes on at once
+				OnData:     func(out *tcp.Socket, data []byte) { relay(out, in, data) },
+				OnEOF:      func(out *tcp.Socket) { onEOF(out) },
 				OnClose: func(out *tcp.Socket, err error) {
 					debugf("proxy: outbound %d closed (%v), read %d wrote %d", out.ID(), err, out.BytesRead(), out.BytesWritten())
 					if err != nil {
@@ -70,6 +72,7 @@ func proxyServer(o *options) error {
 					in.Resume()
 				})
 		},
+		BorrowData: true,
 		OnData: func(in *tcp.Socket, data []byte) {
 			if l, ok := in.Data().(*link); ok {
 				relay(in, l.peer, data)
