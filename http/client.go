@@ -475,8 +475,19 @@ const maxCoalescedBody = 16 << 10
 // start sends req on cc (from any goroutine) and returns the response future.
 func (cc *clientConn) start(ctx context.Context, req *nethttp.Request, body *reqBody) *future.Future[*nethttp.Response] {
 	p := future.New[*nethttp.Response]()
-	cc.exec.Execute(func() { cc.send(ctx, req, body, p) })
+	if cc.onLoop() {
+		// Continuations usually run on the loop: no hop needed.
+		cc.send(ctx, req, body, p)
+	} else {
+		cc.exec.Execute(func() { cc.send(ctx, req, body, p) })
+	}
 	return p.Future()
+}
+
+// onLoop reports whether the caller runs on cc's event loop.
+func (cc *clientConn) onLoop() bool {
+	ex, ok := loopmark.Current()
+	return ok && any(ex) == any(cc.exec)
 }
 
 func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqBody, p *future.Promise[*nethttp.Response]) {
