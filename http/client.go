@@ -107,29 +107,13 @@ func (c *Client) Do(ctx context.Context, req *nethttp.Request) *future.Future[*n
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cancel := context.CancelFunc(func() {})
-	if c.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
-	}
 	body, err := prepareBody(req)
 	if err != nil {
-		cancel()
 		return future.Rejected[*nethttp.Response](err)
 	}
-	f := c.follow(ctx, req, body, 0)
-	// The timeout also covers the body: cancel only when it is done.
-	f.OnComplete(func(resp *nethttp.Response, err error) {
-		if err != nil {
-			cancel()
-			return
-		}
-		if cb, ok := resp.Body.(*clientBody); ok {
-			cb.afterDone(cancel)
-		} else {
-			cancel()
-		}
-	})
-	return f
+	x := c.newCall(ctx, req, body)
+	x.roundTrip()
+	return x.p.Future()
 }
 
 // reqBody is a request body the client can send (and resend on redirects
@@ -173,53 +157,6 @@ func (c *Client) maxRedirects() int {
 		return 0
 	}
 	return c.MaxRedirects
-}
-
-func (c *Client) follow(ctx context.Context, req *nethttp.Request, body *reqBody, hops int) *future.Future[*nethttp.Response] {
-	f := c.roundTrip(ctx, req, body, true)
-	return future.Compose(f, func(resp *nethttp.Response) *future.Future[*nethttp.Response] {
-		loc := resp.Header.Get("Location")
-		switch resp.StatusCode {
-		case 301, 302, 303, 307, 308:
-		default:
-			return future.Resolved(resp)
-		}
-		if loc == "" || c.maxRedirects() == 0 {
-			return future.Resolved(resp)
-		}
-		if hops >= c.maxRedirects() {
-			resp.Body.Close()
-			return future.Rejected[*nethttp.Response](fmt.Errorf("%w: stopped after %d", ErrTooManyRedirects, hops))
-		}
-		next, err := req.URL.Parse(loc)
-		if err != nil {
-			resp.Body.Close()
-			return future.Rejected[*nethttp.Response](fmt.Errorf("http: bad redirect Location %q: %w", loc, err))
-		}
-		method := req.Method
-		nbody := body
-		if resp.StatusCode == 303 || ((resp.StatusCode == 301 || resp.StatusCode == 302) && method == nethttp.MethodPost) {
-			if method != nethttp.MethodHead {
-				method = nethttp.MethodGet
-			}
-			nbody = noBody
-		} else if !body.replay {
-			return future.Resolved(resp) // cannot resend a streamed body
-		}
-		resp.Body.Close()
-		nreq := req.Clone(ctx)
-		nreq.Method = method
-		nreq.URL = next
-		nreq.Host = ""
-		if nbody.data == nil && nbody.stream == nil {
-			nreq.Header.Del("Content-Type")
-		}
-		if next.Host != req.URL.Host {
-			nreq.Header.Del("Authorization")
-			nreq.Header.Del("Cookie")
-		}
-		return c.follow(ctx, nreq, nbody, hops+1)
-	})
 }
 
 // ------------------------------------------------------------- pools
@@ -326,103 +263,11 @@ func hostAddr(u *url.URL) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clientConn] {
-	cc := &clientConn{pool: p}
-	h := tcp.Handler{
-		OnData:  func(s *tcp.Socket, data []byte) { cc.onData(data) },
-		OnClose: func(s *tcp.Socket, err error) { cc.onClose(err) },
-	}
-	maxBuf := c.MaxBufferedBody
-	if maxBuf <= 0 {
-		maxBuf = 64 << 20
-	}
-	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
-	if c.ConnectTimeout > 0 {
-		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
-	}
-	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
-		cc.sock = s
-		cc.exec = s.Executor()
-		return cc, nil
-	})
-}
-
-// roundTrip sends one request on a pooled or new connection. A request
-// that fails on a reused connection before any response byte arrived is
-// retried once on a new one when it is idempotent.
-func (c *Client) roundTrip(ctx context.Context, req *nethttp.Request, body *reqBody, retry bool) *future.Future[*nethttp.Response] {
-	if req.URL == nil {
-		return future.Rejected[*nethttp.Response](errors.New("http: nil request URL"))
-	}
-	addr, err := hostAddr(req.URL)
-	if err != nil {
-		return future.Rejected[*nethttp.Response](err)
-	}
-	for k, vv := range req.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return future.Rejected[*nethttp.Response](fmt.Errorf("http: invalid header field name %q", k))
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return future.Rejected[*nethttp.Response](fmt.Errorf("http: invalid header field value for %q", k))
-			}
-		}
-	}
-	p := c.pool(addr)
-	if cc := p.get(); cc != nil {
-		f := cc.start(ctx, req, body)
-		if !retry || !(req.Method == "" || req.Method == nethttp.MethodGet || req.Method == nethttp.MethodHead) || !body.replay {
-			return f
-		}
-		return future.Compose(future.Handle(f, func(resp *nethttp.Response, err error) (*future.Future[*nethttp.Response], error) {
-			var re *retryableError
-			if errors.As(err, &re) && ctx.Err() == nil {
-				return c.roundTrip(ctx, req, body, false), nil
-			}
-			if err != nil {
-				return nil, unwrapRetry(err)
-			}
-			return future.Resolved(resp), nil
-		}), func(x *future.Future[*nethttp.Response]) *future.Future[*nethttp.Response] { return x })
-	}
-	f := future.Compose(c.connect(ctx, p), func(cc *clientConn) *future.Future[*nethttp.Response] {
-		return cc.start(ctx, req, body)
-	})
-	return future.Handle(f, func(resp *nethttp.Response, err error) (*nethttp.Response, error) {
-		if err != nil {
-			err = unwrapRetry(err)
-			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-				err = ctxError(ctx, err)
-			}
-			return nil, err
-		}
-		return resp, nil
-	})
-}
-
-// retryableError marks a failure on a reused connection before any byte of
-// the response arrived.
-type retryableError struct{ err error }
-
-// Error returns the wrapped error's message.
-func (e *retryableError) Error() string { return e.err.Error() }
-
-// Unwrap returns the wrapped error.
-func (e *retryableError) Unwrap() error { return e.err }
-
-func unwrapRetry(err error) error {
-	var re *retryableError
-	if errors.As(err, &re) {
-		return re.err
-	}
-	return err
-}
-
 // ctxError reports that ctx ended the request: a deadline matches
 // future.ErrTimeout and context.DeadlineExceeded.
 func ctxError(ctx context.Context, cause error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("http: request timed out: %w (%w)", future.ErrTimeout, context.DeadlineExceeded)
+		return errRequestTimeout
 	}
 	if cause == nil {
 		return ctx.Err()
@@ -451,8 +296,8 @@ type clientConn struct {
 	state     ccState
 	reused    bool
 	gotBytes  bool
+	x         *clientCall // the call whose request was sent last
 	req       *nethttp.Request
-	p         *future.Promise[*nethttp.Response]
 	in        []byte
 	scan      headScanner
 	mode      bodyMode
@@ -460,28 +305,35 @@ type clientConn struct {
 	chunk     chunkedDecoder
 	body      *clientBody
 	keep      bool
-	waitCont  func() // sends the body after 100 Continue
-	timer     *time.Timer
+	waitCont  func()      // sends the body after 100 Continue
 	contT     *time.Timer // sends the body if no 100 Continue comes
 	idleTimer *time.Timer
 	stopCtx   func() bool
 	wbuf      []byte // the request head (and a small body) being written
+
+	// One timer per connection enforces the response-header timeout and
+	// Client.Timeout of the call in flight. It is re-armed only when
+	// a deadline comes before the time it is set for; when it fires
+	// early for a later deadline it is set again, so a request usually
+	// costs no timer operation at all.
+	timer    *time.Timer
+	timerAt  time.Time // when timer fires; zero: not armed
+	headDue  time.Time // response-header deadline; zero: none
+	totalDue time.Time // Client.Timeout deadline; zero: none
 }
 
 // maxCoalescedBody is the largest in-memory request body sent in the same
 // write as its head.
 const maxCoalescedBody = 16 << 10
 
-// start sends req on cc (from any goroutine) and returns the response future.
-func (cc *clientConn) start(ctx context.Context, req *nethttp.Request, body *reqBody) *future.Future[*nethttp.Response] {
-	p := future.New[*nethttp.Response]()
+// start sends x's request on cc, from any goroutine.
+func (cc *clientConn) start(x *clientCall) {
 	if cc.onLoop() {
 		// Continuations usually run on the loop: no hop needed.
-		cc.send(ctx, req, body, p)
-	} else {
-		cc.exec.Execute(func() { cc.send(ctx, req, body, p) })
+		cc.send(x)
+		return
 	}
-	return p.Future()
+	cc.exec.Execute(func() { cc.send(x) })
 }
 
 // onLoop reports whether the caller runs on cc's event loop.
@@ -490,20 +342,25 @@ func (cc *clientConn) onLoop() bool {
 	return ok && any(ex) == any(cc.exec)
 }
 
-func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqBody, p *future.Promise[*nethttp.Response]) {
+func (cc *clientConn) send(x *clientCall) {
 	if cc.state != ccIdle || cc.sock.Closed() {
-		err := error(ErrConnClosed)
-		if cc.reused {
-			err = &retryableError{err}
-		}
-		p.Reject(err)
+		x.failed(ErrConnClosed, cc.reused)
+		return
+	}
+	x.cc.Store(cc)
+	if x.canceled.Load() {
+		// Cancelled before anything was sent: the connection stays
+		// usable.
+		x.cc.Store(nil)
+		cc.release()
 		return
 	}
 	if cc.idleTimer != nil {
 		cc.idleTimer.Stop()
 	}
 	c := cc.pool.c
-	cc.state, cc.req, cc.p, cc.gotBytes = ccHead, req, p, false
+	req, body, ctx := x.req, x.body, x.ctx
+	cc.state, cc.x, cc.req, cc.gotBytes = ccHead, x, req, false
 	cc.scan.reset()
 	cc.keep = !req.Close
 	n := int64(len(body.data))
@@ -529,7 +386,7 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 		cc.waitCont = func() { cc.sendBody(ctx, req, body) }
 		cc.contT = time.AfterFunc(time.Second, func() {
 			cc.exec.Execute(func() {
-				if cc.waitCont != nil && cc.p == p {
+				if cc.waitCont != nil && cc.x == x {
 					cc.waitCont()
 				}
 			})
@@ -538,24 +395,61 @@ func (cc *clientConn) send(ctx context.Context, req *nethttp.Request, body *reqB
 		cc.sendBody(ctx, req, body)
 	}
 	if d := c.ResponseHeaderTimeout; d > 0 {
-		cc.timer = time.AfterFunc(d, func() {
-			cc.exec.Execute(func() {
-				if cc.p == p && cc.state == ccHead {
-					cc.fail(ErrResponseHeaderTimeout)
-				}
-			})
-		})
+		cc.headDue = time.Now().Add(d)
+		cc.arm(cc.headDue)
+	}
+	if !x.deadline.IsZero() {
+		cc.totalDue = x.deadline
+		cc.arm(x.deadline)
 	}
 	if ctx.Done() == nil {
 		return // ctx can never end: nothing to watch
 	}
 	cc.stopCtx = context.AfterFunc(ctx, func() {
 		cc.exec.Execute(func() {
-			if cc.p == p && (cc.state == ccHead || cc.state == ccBody) {
+			if cc.x == x && (cc.state == ccHead || cc.state == ccBody) {
 				cc.fail(ctxError(ctx, nil))
 			}
 		})
 	})
+}
+
+// arm makes the connection's timer fire at due or earlier.
+func (cc *clientConn) arm(due time.Time) {
+	if !cc.timerAt.IsZero() && !due.Before(cc.timerAt) {
+		return // it fires first, and checkTimers sets it again
+	}
+	cc.timerAt = due
+	d := time.Until(due)
+	if cc.timer == nil {
+		cc.timer = time.AfterFunc(d, func() { cc.exec.Execute(cc.checkTimers) })
+	} else {
+		cc.timer.Reset(d)
+	}
+}
+
+// checkTimers runs on the loop when the timer fired: it fails the call
+// whose deadline passed, or sets the timer for the next deadline.
+func (cc *clientConn) checkTimers() {
+	cc.timerAt = time.Time{}
+	if cc.state != ccHead && cc.state != ccBody {
+		return
+	}
+	now := time.Now()
+	if cc.state == ccHead && !cc.headDue.IsZero() {
+		if !now.Before(cc.headDue) {
+			cc.fail(ErrResponseHeaderTimeout)
+			return
+		}
+		cc.arm(cc.headDue)
+	}
+	if !cc.totalDue.IsZero() {
+		if !now.Before(cc.totalDue) {
+			cc.fail(errRequestTimeout)
+			return
+		}
+		cc.arm(cc.totalDue)
+	}
 }
 
 // sendBody sends the body of req that did not go out with its head.
@@ -602,11 +496,10 @@ func (cc *clientConn) streamBody(ctx context.Context, r io.Reader, trailer netht
 	}).OnComplete(func(struct{}, error) {})
 }
 
+// stopTimers ends the deadlines of the call that is over. The shared
+// timer is left armed: it fires for nothing at worst.
 func (cc *clientConn) stopTimers() {
-	if cc.timer != nil {
-		cc.timer.Stop()
-		cc.timer = nil
-	}
+	cc.headDue, cc.totalDue = time.Time{}, time.Time{}
 	if cc.contT != nil {
 		cc.contT.Stop()
 		cc.contT = nil
@@ -674,10 +567,15 @@ func (cc *clientConn) readHead() bool {
 		cc.waitCont = nil
 		cc.keep = false
 	}
-	cc.stopTimers()
+	cc.headDue = time.Time{}
+	if cc.contT != nil {
+		cc.contT.Stop()
+		cc.contT = nil
+	}
 	if resp.Close || pr.mode == bodyUntilClose {
 		cc.keep = false
 	}
+	x := cc.x
 	resp.Request = cc.req
 	body := newClientBody(cc)
 	body.r = resp
@@ -689,11 +587,16 @@ func (cc *clientConn) readHead() bool {
 		resp.Trailer = nethttp.Header{}
 	}
 	cc.state = ccBody
-	p := cc.p
-	p.Resolve(resp)
-	if pr.mode == bodyNone {
+	switch {
+	case pr.mode == bodyNone:
 		cc.endBody(nil)
+	case pr.mode == bodyLength && int64(len(cc.in)) >= pr.length:
+		// The whole body is here: complete it before anyone sees the
+		// response, so the connection is free again for the next
+		// request and the body reads without waiting.
+		cc.readBody()
 	}
+	x.gotResponse(resp)
 	return true
 }
 
@@ -737,7 +640,7 @@ func (cc *clientConn) readBody() {
 // connection.
 func (cc *clientConn) endBody(err error) {
 	b := cc.body
-	cc.body, cc.req, cc.p = nil, nil, nil
+	cc.body, cc.req, cc.x = nil, nil, nil
 	if cc.stopCtx != nil {
 		cc.stopCtx()
 		cc.stopCtx = nil
@@ -755,8 +658,19 @@ func (cc *clientConn) endBody(err error) {
 		}
 		return
 	}
-	cc.state = ccIdle
 	cc.reused = true
+	// Back in the pool before the body's readers hear of its end, so a
+	// request they send next can reuse this connection.
+	cc.release()
+	if b != nil {
+		b.finish(nil)
+	}
+}
+
+// release makes an idle connection available for the next request, or
+// closes it when the pool is full.
+func (cc *clientConn) release() {
+	cc.state = ccIdle
 	if cc.sock.Paused() {
 		cc.sock.Resume()
 	}
@@ -769,15 +683,10 @@ func (cc *clientConn) endBody(err error) {
 	} else {
 		cc.idleTimer.Reset(d)
 	}
-	// Back in the pool before the body's readers hear of its end, so a
-	// request they send next can reuse this connection.
 	if !cc.pool.put(cc) {
 		cc.state = ccClosed
 		cc.idleTimer.Stop()
 		ignore(cc.sock.Close())
-	}
-	if b != nil {
-		b.finish(nil)
 	}
 }
 
@@ -790,18 +699,11 @@ func (cc *clientConn) idleExpired() {
 	ignore(cc.sock.Close())
 }
 
-// fail ends the current exchange with err and closes the connection.
+// fail ends the current call with err and closes the connection.
 func (cc *clientConn) fail(err error) {
-	if cc.p != nil && cc.state == ccHead {
-		if cc.reused && !cc.gotBytes {
-			err = &retryableError{err}
-		}
-		cc.p.Reject(err)
-	}
-	if cc.state == ccBody && cc.body != nil {
-		cc.body.finish(err)
-	}
-	cc.body, cc.p, cc.req = nil, nil, nil
+	x, state, body := cc.x, cc.state, cc.body
+	retryable := cc.reused && !cc.gotBytes
+	cc.body, cc.x, cc.req = nil, nil, nil
 	cc.stopTimers()
 	if cc.stopCtx != nil {
 		cc.stopCtx()
@@ -809,12 +711,22 @@ func (cc *clientConn) fail(err error) {
 	}
 	cc.state = ccClosed
 	cc.sock.Abort()
+	if state == ccBody && body != nil {
+		body.finish(err)
+	}
+	if x != nil && state == ccHead {
+		x.cc.Store(nil)
+		x.failed(err, retryable)
+	}
 }
 
 func (cc *clientConn) onClose(err error) {
 	cc.pool.remove(cc)
 	if cc.idleTimer != nil {
 		cc.idleTimer.Stop()
+	}
+	if cc.timer != nil {
+		cc.timer.Stop()
 	}
 	cc.stopTimers()
 	switch cc.state {

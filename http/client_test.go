@@ -542,3 +542,89 @@ func TestClientSlowReaderBound(t *testing.T) {
 		t.Fatalf("over the bound: read %d, %v", n, err)
 	}
 }
+
+// Cancelling the future of a request awaiting its response closes the
+// connection (the server sees it go) and rejects with ErrCanceled; the
+// client keeps working.
+func TestClientCancel(t *testing.T) {
+	gone := make(chan struct{}, 1)
+	mux := nethttp.NewServeMux()
+	mux.HandleFunc("/hang", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		select {
+		case <-r.Context().Done():
+			gone <- struct{}{}
+		case <-time.After(20 * time.Second):
+		}
+	})
+	mux.HandleFunc("/hello", func(w nethttp.ResponseWriter, r *nethttp.Request) { io.WriteString(w, "hello") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := newClient(t)
+	ctx := context.Background()
+	// Warm a connection so the cancelled request runs on a reused one.
+	readBody(t, awaitResp(t, c.Get(ctx, srv.URL+"/hello")))
+	f := c.Get(ctx, srv.URL+"/hang")
+	time.Sleep(50 * time.Millisecond) // let the request reach the server
+	if !f.Cancel(nil) {
+		t.Fatal("request settled before Cancel")
+	}
+	if _, err := f.Await(ctx); !errors.Is(err, future.ErrCanceled) {
+		t.Fatalf("cancelled request: %v", err)
+	}
+	select {
+	case <-gone:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server never saw the cancelled request's connection close")
+	}
+	if n := c.IdleConnections(srv.Listener.Addr().String()); n != 0 {
+		t.Fatalf("%d idle connections after the cancel", n)
+	}
+	if b := readBody(t, awaitResp(t, c.Get(ctx, srv.URL+"/hello"))); b != "hello" {
+		t.Fatalf("after cancel: %q", b)
+	}
+	// A cancelled connect: the dial to a full backlog never completes.
+	addr := fullListener(t)
+	f = c.Get(ctx, "http://"+addr+"/")
+	f.Cancel(nil)
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := f.Await(actx); !errors.Is(err, future.ErrCanceled) {
+		t.Fatalf("cancelled connect: %v", err)
+	}
+}
+
+// Client.Timeout covers the body until it has arrived, and deadlines of
+// earlier requests on a connection never fire for later ones.
+func TestClientTimeoutCoversBody(t *testing.T) {
+	mux := nethttp.NewServeMux()
+	mux.HandleFunc("/stall", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "part")
+		w.(nethttp.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	})
+	mux.HandleFunc("/hello", func(w nethttp.ResponseWriter, r *nethttp.Request) { io.WriteString(w, "hello") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &Client{Timeout: 300 * time.Millisecond}
+	defer c.CloseIdleConnections()
+	ctx := context.Background()
+	// Fast requests for longer than the timeout, on one connection.
+	for start := time.Now(); time.Since(start) < time.Second; {
+		if b, err := future.Compose(c.Get(ctx, srv.URL+"/hello"), ReadAll).Await(ctx); err != nil || string(b) != "hello" {
+			t.Fatalf("fast request: %q %v", b, err)
+		}
+	}
+	start := time.Now()
+	resp := awaitResp(t, c.Get(ctx, srv.URL+"/stall"))
+	_, err := ReadAll(resp).Await(ctx)
+	if !errors.Is(err, future.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stalled body: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("timeout took %v", d)
+	}
+}

@@ -1,0 +1,247 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	nethttp "net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/tcp"
+)
+
+// errRequestTimeout is the error of a request that outlived Client.Timeout.
+var errRequestTimeout = fmt.Errorf("http: request timed out: %w (%w)", future.ErrTimeout, context.DeadlineExceeded)
+
+// clientCall is one call of Do: the request as it follows redirects and the
+// single retry, and the promise of the final response. It replaces a chain
+// of futures with plain calls, so a request costs one object here instead
+// of one per step.
+//
+// The fields below cc are written by the goroutine that moves the call
+// on (Do's caller, then the loop of the connection carrying it, or the
+// dial's completion), one at a time: each hands the call to the next
+// before the next touches it.
+type clientCall struct {
+	// p is first, so the future Do returns starts the object (the
+	// unhandled-rejection cleanup attaches to it).
+	p future.Promise[*nethttp.Response]
+
+	// cc is the connection carrying the request while it awaits its
+	// response head, for cancellation.
+	cc atomic.Pointer[clientConn]
+	// dial is the connect in progress, for cancellation.
+	dial     atomic.Pointer[future.Future[*clientConn]]
+	canceled atomic.Bool
+
+	c        *Client
+	ctx      context.Context // the caller's
+	req      *nethttp.Request
+	body     *reqBody
+	deadline time.Time // Client.Timeout; zero: none
+	hops     int
+	retried  bool // this hop was retried once already
+}
+
+// newCall prepares Do's state; the caller starts it with roundTrip.
+func (c *Client) newCall(ctx context.Context, req *nethttp.Request, body *reqBody) *clientCall {
+	x := &clientCall{c: c, ctx: ctx, req: req, body: body}
+	if c.Timeout > 0 {
+		x.deadline = time.Now().Add(c.Timeout)
+	}
+	x.p.OnCancel(x.cancel)
+	return x
+}
+
+// cancel runs when the caller cancels Do's future: it aborts the connect or
+// the call in flight. A connection whose request was not sent yet goes
+// back to the pool; one awaiting a response is closed.
+func (x *clientCall) cancel(error) {
+	x.canceled.Store(true)
+	if d := x.dial.Load(); d != nil {
+		d.Cancel(context.Canceled)
+	}
+	if cc := x.cc.Load(); cc != nil {
+		cc.exec.Execute(func() {
+			if cc.x == x && cc.state == ccHead {
+				cc.fail(future.ErrCanceled)
+			}
+		})
+	}
+}
+
+// reject settles Do's future with err.
+func (x *clientCall) reject(err error) { x.p.Reject(err) }
+
+// idempotent reports whether the request may be sent again after a reused
+// connection failed before any byte of the response arrived.
+func (x *clientCall) idempotent() bool {
+	m := x.req.Method
+	return (m == "" || m == nethttp.MethodGet || m == nethttp.MethodHead) && x.body.replay
+}
+
+// roundTrip sends the current request on a pooled or new connection. A
+// request that fails on a reused connection before any response byte
+// arrived is retried once (see failed) when it is idempotent.
+func (x *clientCall) roundTrip() {
+	req := x.req
+	if req.URL == nil {
+		x.reject(errors.New("http: nil request URL"))
+		return
+	}
+	addr, err := hostAddr(req.URL)
+	if err != nil {
+		x.reject(err)
+		return
+	}
+	for k, vv := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			x.reject(fmt.Errorf("http: invalid header field name %q", k))
+			return
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				x.reject(fmt.Errorf("http: invalid header field value for %q", k))
+				return
+			}
+		}
+	}
+	p := x.c.pool(addr)
+	if cc := p.get(); cc != nil {
+		cc.start(x)
+		return
+	}
+	x.connect(p)
+}
+
+// connect dials a new connection for the call. Client.Timeout bounds
+// the dial through a context derived only here.
+func (x *clientCall) connect(p *hostPool) {
+	ctx := x.ctx
+	stop := context.CancelFunc(nil)
+	if !x.deadline.IsZero() {
+		ctx, stop = context.WithDeadline(ctx, x.deadline)
+	}
+	f := x.c.connect(ctx, p)
+	x.dial.Store(f)
+	if x.canceled.Load() {
+		f.Cancel(context.Canceled)
+	}
+	f.OnComplete(func(cc *clientConn, err error) {
+		x.dial.Store(nil)
+		if stop != nil {
+			stop()
+		}
+		if err != nil {
+			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+				err = ctxError(ctx, err)
+			}
+			x.reject(err)
+			return
+		}
+		cc.start(x)
+	})
+}
+
+// failed runs on the loop of the connection that carried the call when
+// that connection failed before the response head was complete. retryable:
+// the connection was reused and no byte of the response arrived.
+func (x *clientCall) failed(err error, retryable bool) {
+	if retryable && !x.retried && x.idempotent() && x.ctx.Err() == nil && !x.canceled.Load() && !x.expired() {
+		x.retried = true
+		x.roundTrip()
+		return
+	}
+	x.reject(err)
+}
+
+// expired reports whether Client.Timeout has passed.
+func (x *clientCall) expired() bool {
+	return !x.deadline.IsZero() && !time.Now().Before(x.deadline)
+}
+
+// gotResponse runs on the loop when the final response head arrived: it
+// follows a redirect or resolves Do's future.
+func (x *clientCall) gotResponse(resp *nethttp.Response) {
+	x.cc.Store(nil)
+	if x.canceled.Load() {
+		resp.Body.Close()
+		return
+	}
+	switch resp.StatusCode {
+	case 301, 302, 303, 307, 308:
+	default:
+		x.p.Resolve(resp)
+		return
+	}
+	c, req, body := x.c, x.req, x.body
+	loc := resp.Header.Get("Location")
+	if loc == "" || c.maxRedirects() == 0 {
+		x.p.Resolve(resp)
+		return
+	}
+	if x.hops >= c.maxRedirects() {
+		resp.Body.Close()
+		x.reject(fmt.Errorf("%w: stopped after %d", ErrTooManyRedirects, x.hops))
+		return
+	}
+	next, err := req.URL.Parse(loc)
+	if err != nil {
+		resp.Body.Close()
+		x.reject(fmt.Errorf("http: bad redirect Location %q: %w", loc, err))
+		return
+	}
+	method := req.Method
+	nbody := body
+	if resp.StatusCode == 303 || ((resp.StatusCode == 301 || resp.StatusCode == 302) && method == nethttp.MethodPost) {
+		if method != nethttp.MethodHead {
+			method = nethttp.MethodGet
+		}
+		nbody = noBody
+	} else if !body.replay {
+		x.p.Resolve(resp) // cannot resend a streamed body
+		return
+	}
+	resp.Body.Close()
+	nreq := req.Clone(x.ctx)
+	nreq.Method = method
+	nreq.URL = next
+	nreq.Host = ""
+	if nbody.data == nil && nbody.stream == nil {
+		nreq.Header.Del("Content-Type")
+	}
+	if next.Host != req.URL.Host {
+		nreq.Header.Del("Authorization")
+		nreq.Header.Del("Cookie")
+	}
+	x.req, x.body = nreq, nbody
+	x.hops++
+	x.retried = false
+	x.roundTrip()
+}
+
+// connect dials p's host and returns the connection once it is open.
+func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clientConn] {
+	cc := &clientConn{pool: p}
+	h := tcp.Handler{
+		OnData:  func(s *tcp.Socket, data []byte) { cc.onData(data) },
+		OnClose: func(s *tcp.Socket, err error) { cc.onClose(err) },
+	}
+	maxBuf := c.MaxBufferedBody
+	if maxBuf <= 0 {
+		maxBuf = 64 << 20
+	}
+	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
+	if c.ConnectTimeout > 0 {
+		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
+	}
+	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
+		cc.sock = s
+		cc.exec = s.Executor()
+		return cc, nil
+	})
+}
