@@ -9,6 +9,7 @@ import (
 	"net"
 	nethttp "net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -259,6 +260,10 @@ func hostAddr(u *url.URL) (string, error) {
 	port := u.Port()
 	if port == "" {
 		port = "80"
+	} else if !strings.Contains(u.Host, "%") {
+		// Host already reads host:port (brackets around IPv6) as
+		// JoinHostPort would write it.
+		return u.Host, nil
 	}
 	return net.JoinHostPort(host, port), nil
 }
@@ -577,7 +582,7 @@ func (cc *clientConn) readHead() bool {
 	}
 	x := cc.x
 	resp.Request = cc.req
-	body := newClientBody(cc)
+	body := x.newBody(cc)
 	body.r = resp
 	resp.Body = body
 	cc.body = body
@@ -762,31 +767,49 @@ const (
 // clientBody is a response body fed by the connection's loop and read by
 // the user.
 type clientBody struct {
-	cc      *clientConn
-	mu      sync.Mutex
-	r       *nethttp.Response
-	bufs    [][]byte
-	size    int
-	done    bool
-	err     error
-	closed  bool
-	paused  bool
-	notify  chan struct{}
-	collect *future.Promise[[]byte]
-	after   []func()
+	// collect is ReadAll's promise, first in the object (see clientCall.p).
+	collect    future.Promise[[]byte]
+	collecting bool
+
+	cc     *clientConn
+	mu     sync.Mutex
+	r      *nethttp.Response
+	bufs   [][]byte
+	one    [1][]byte // bufs' first backing array: most bodies are one read
+	size   int
+	done   bool
+	err    error
+	closed bool
+	paused bool
+	notify chan struct{} // made by a Read that waits
 }
 
-func newClientBody(cc *clientConn) *clientBody {
-	return &clientBody{cc: cc, notify: make(chan struct{}, 1)}
+// init readies b for a response read from cc.
+func (b *clientBody) init(cc *clientConn) {
+	b.cc = cc
+	b.bufs = b.one[:0]
 }
 
 func (b *clientBody) resp() *nethttp.Response { return b.r }
 
-func (b *clientBody) signal() {
+// signal wakes a Read waiting on ch (b.notify, read under b.mu).
+func signal(ch chan struct{}) {
+	if ch == nil {
+		return
+	}
 	select {
-	case b.notify <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
+}
+
+// joined returns the buffered bytes as one slice, without copying when they
+// are one buffer already.
+func (b *clientBody) joined() []byte {
+	if len(b.bufs) == 1 {
+		return b.bufs[0]
+	}
+	return bytes.Join(b.bufs, nil)
 }
 
 // push runs on the loop with bytes the body owns.
@@ -801,15 +824,16 @@ func (b *clientBody) push(p []byte) {
 	}
 	b.bufs = append(b.bufs, p)
 	b.size += len(p)
-	pause := b.size > bodyHigh && b.collect == nil && !b.paused
+	pause := b.size > bodyHigh && !b.collecting && !b.paused
 	if pause {
 		b.paused = true
 	}
+	ch := b.notify
 	b.mu.Unlock()
 	if pause {
 		b.cc.sock.Pause()
 	}
-	b.signal()
+	signal(ch)
 }
 
 // finish runs on the loop when the body is complete (err nil) or failed.
@@ -821,38 +845,22 @@ func (b *clientBody) finish(err error) {
 	}
 	b.done = true
 	b.err = err
-	collect := b.collect
+	collect := b.collecting
 	var data []byte
-	if collect != nil {
-		data = bytes.Join(b.bufs, nil)
+	if collect {
+		data = b.joined()
 		b.bufs, b.size = nil, 0
 	}
-	after := b.after
-	b.after = nil
+	ch := b.notify
 	b.mu.Unlock()
-	b.signal()
-	if collect != nil {
+	signal(ch)
+	if collect {
 		if err != nil {
-			collect.Reject(err)
+			b.collect.Reject(err)
 		} else {
-			collect.Resolve(data)
+			b.collect.Resolve(data)
 		}
 	}
-	for _, fn := range after {
-		fn()
-	}
-}
-
-// afterDone runs fn once the body is complete, failed or closed.
-func (b *clientBody) afterDone(fn func()) {
-	b.mu.Lock()
-	if b.done {
-		b.mu.Unlock()
-		fn()
-		return
-	}
-	b.after = append(b.after, fn)
-	b.mu.Unlock()
 }
 
 // Read reads the body as it arrives; it blocks, so it must not be called on
@@ -895,11 +903,16 @@ func (b *clientBody) Read(p []byte) (int, error) {
 			}
 			return 0, err
 		}
-		b.mu.Unlock()
 		if loopmark.Active() && loopmark.OnLoop() {
+			b.mu.Unlock()
 			return 0, future.ErrAwaitOnLoop
 		}
-		<-b.notify
+		if b.notify == nil {
+			b.notify = make(chan struct{}, 1)
+		}
+		ch := b.notify
+		b.mu.Unlock()
+		<-ch
 	}
 }
 
@@ -940,14 +953,16 @@ func ReadAll(resp *nethttp.Response) *future.Future[[]byte] {
 			return io.ReadAll(resp.Body)
 		})
 	}
-	p := future.New[[]byte]()
 	b.mu.Lock()
-	switch {
-	case b.closed:
+	if b.closed || b.collecting {
 		b.mu.Unlock()
-		p.Reject(ErrBodyClosed)
+		return future.Rejected[[]byte](ErrBodyClosed)
+	}
+	b.collecting = true
+	p := &b.collect
+	switch {
 	case b.done:
-		data, err := bytes.Join(b.bufs, nil), b.err
+		data, err := b.joined(), b.err
 		b.bufs, b.size, b.closed = nil, 0, true
 		b.mu.Unlock()
 		if err != nil {
@@ -956,7 +971,6 @@ func ReadAll(resp *nethttp.Response) *future.Future[[]byte] {
 			p.Resolve(data)
 		}
 	default:
-		b.collect = p
 		paused := b.paused
 		b.paused = false
 		b.mu.Unlock()

@@ -45,6 +45,22 @@ type clientCall struct {
 	deadline time.Time // Client.Timeout; zero: none
 	hops     int
 	retried  bool // this hop was retried once already
+	bodyUsed bool // body went to a response already
+
+	// resp is the first response's body, allocated with the call: a
+	// request without redirects needs no other.
+	resp clientBody
+}
+
+// newBody returns the body of a response read from cc for the call.
+func (x *clientCall) newBody(cc *clientConn) *clientBody {
+	b := &x.resp
+	if x.bodyUsed {
+		b = &clientBody{}
+	}
+	x.bodyUsed = true
+	b.init(cc)
+	return b
 }
 
 // newCall prepares Do's state; the caller starts it with roundTrip.

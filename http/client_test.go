@@ -628,3 +628,22 @@ func TestClientTimeoutCoversBody(t *testing.T) {
 		t.Fatalf("timeout took %v", d)
 	}
 }
+
+// A body collected twice: the second ReadAll fails at once and the first
+// still gets every byte, whether the body had arrived or not.
+func TestClientReadAllTwice(t *testing.T) {
+	srv, _ := goServer(t)
+	c := newClient(t)
+	ctx := context.Background()
+	for _, path := range []string{"/hello", "/chunked"} {
+		resp := awaitResp(t, c.Get(ctx, srv.URL+path))
+		first := ReadAll(resp)
+		if _, err := ReadAll(resp).Await(ctx); !errors.Is(err, ErrBodyClosed) {
+			t.Fatalf("%s: second ReadAll: %v", path, err)
+		}
+		b, err := first.Await(ctx)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: first ReadAll: %q %v", path, b, err)
+		}
+	}
+}
