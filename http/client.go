@@ -312,19 +312,19 @@ type clientConn struct {
 	keep      bool
 	waitCont  func()      // sends the body after 100 Continue
 	contT     *time.Timer // sends the body if no 100 Continue comes
-	idleTimer *time.Timer
 	stopCtx   func() bool
 	wbuf      []byte // the request head (and a small body) being written
 
 	// One timer per connection enforces the response-header timeout and
-	// Client.Timeout of the call in flight. It is re-armed only when
-	// a deadline comes before the time it is set for; when it fires
-	// early for a later deadline it is set again, so a request usually
-	// costs no timer operation at all.
+	// Client.Timeout of the request in flight, and the idle timeout. It
+	// is re-armed only when a deadline comes before the time it is set
+	// for; when it fires early for a later deadline it is set again, so
+	// a request usually costs no timer operation at all.
 	timer    *time.Timer
 	timerAt  time.Time // when timer fires; zero: not armed
 	headDue  time.Time // response-header deadline; zero: none
 	totalDue time.Time // Client.Timeout deadline; zero: none
+	idleDue  time.Time // when an idle connection expires
 }
 
 // maxCoalescedBody is the largest in-memory request body sent in the same
@@ -359,9 +359,6 @@ func (cc *clientConn) send(x *clientCall) {
 		x.cc.Store(nil)
 		cc.release()
 		return
-	}
-	if cc.idleTimer != nil {
-		cc.idleTimer.Stop()
 	}
 	c := cc.pool.c
 	req, body, ctx := x.req, x.body, x.ctx
@@ -434,13 +431,22 @@ func (cc *clientConn) arm(due time.Time) {
 }
 
 // checkTimers runs on the loop when the timer fired: it fails the call
-// whose deadline passed, or sets the timer for the next deadline.
+// whose deadline passed or closes a connection idle for too long, or sets
+// the timer for the next deadline.
 func (cc *clientConn) checkTimers() {
 	cc.timerAt = time.Time{}
+	now := time.Now()
+	if cc.state == ccIdle {
+		if !now.Before(cc.idleDue) {
+			cc.idleExpired()
+		} else {
+			cc.arm(cc.idleDue)
+		}
+		return
+	}
 	if cc.state != ccHead && cc.state != ccBody {
 		return
 	}
-	now := time.Now()
 	if cc.state == ccHead && !cc.headDue.IsZero() {
 		if !now.Before(cc.headDue) {
 			cc.fail(ErrResponseHeaderTimeout)
@@ -683,16 +689,13 @@ func (cc *clientConn) release() {
 	if d <= 0 {
 		d = 90 * time.Second
 	}
-	if cc.idleTimer == nil {
-		cc.idleTimer = time.AfterFunc(d, func() { cc.exec.Execute(cc.idleExpired) })
-	} else {
-		cc.idleTimer.Reset(d)
-	}
 	if !cc.pool.put(cc) {
 		cc.state = ccClosed
-		cc.idleTimer.Stop()
 		ignore(cc.sock.Close())
+		return
 	}
+	cc.idleDue = time.Now().Add(d)
+	cc.arm(cc.idleDue)
 }
 
 func (cc *clientConn) idleExpired() {
@@ -727,9 +730,6 @@ func (cc *clientConn) fail(err error) {
 
 func (cc *clientConn) onClose(err error) {
 	cc.pool.remove(cc)
-	if cc.idleTimer != nil {
-		cc.idleTimer.Stop()
-	}
 	if cc.timer != nil {
 		cc.timer.Stop()
 	}

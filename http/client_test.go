@@ -647,3 +647,46 @@ func TestClientReadAllTwice(t *testing.T) {
 		}
 	}
 }
+
+// Response heads with header names or values that httpguts rejects are
+// rejected; every value byte it allows passes.
+func TestResponseHeaderChecks(t *testing.T) {
+	bad := []string{
+		"HTTP/1.1 200 OK\r\nX-A: a\x01b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX A: b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX(A): b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX\x80A: b\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n: b\r\n\r\n",
+	}
+	for _, raw := range bad {
+		var s headScanner
+		start, end, err := s.scan([]byte(raw), 4096)
+		if err != nil {
+			continue // the framing already refuses it
+		}
+		if end == 0 {
+			t.Fatalf("%q: no head found", raw)
+		}
+		if _, err := parseResponseHead([]byte(raw[start:end]), &s, nil); !errors.Is(err, ErrBadResponse) {
+			t.Errorf("%q: %v", raw, err)
+		}
+	}
+	// Every byte httpguts allows in a value passes.
+	var v []byte
+	for c := 0; c < 256; c++ {
+		if c == '\t' || (c >= 0x20 && c != 0x7f) {
+			v = append(v, byte(c))
+		}
+	}
+	raw := "HTTP/1.1 200 OK\r\nX-A: a" + string(v) + "\r\nContent-Length: 0\r\n\r\n"
+	var s headScanner
+	start, end, err := s.scan([]byte(raw), 4096)
+	if err != nil || end == 0 {
+		t.Fatalf("scan: %v", err)
+	}
+	if _, err := parseResponseHead([]byte(raw[start:end]), &s, nil); err != nil {
+		t.Fatalf("valid value refused: %v", err)
+	}
+}
