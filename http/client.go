@@ -62,10 +62,12 @@ type Client struct {
 	// MaxHeaderBytes bounds a response head (default 1 MiB).
 	MaxHeaderBytes int
 	// MaxBufferedBody bounds the bytes of a response body received and not
-	// yet read (default 64 MiB). The event loop cannot make the server stop
-	// sending (gnet always reads), so a reader that falls further behind
-	// than this fails: the read returns an error matching
-	// tcp.ErrBufferFull and the connection closes.
+	// yet read (default 64 MiB). The client stops reading the connection
+	// while more than 1 MiB waits for the reader, so TCP flow control holds
+	// the server back and the bound is only reached where reads cannot be
+	// stopped (see the tcp package's Pause): a reader that falls further
+	// behind then fails with an error matching tcp.ErrBufferFull and the
+	// connection closes.
 	MaxBufferedBody int
 
 	mu    sync.Mutex
@@ -303,7 +305,8 @@ type clientConn struct {
 	gotBytes  bool
 	x         *clientCall // the call whose request was sent last
 	req       *nethttp.Request
-	in        []byte
+	in        []byte // bytes received and not consumed yet
+	borrowed  bool   // in is (part of) the socket's lent read buffer
 	scan      headScanner
 	mode      bodyMode
 	remaining int64
@@ -525,7 +528,10 @@ func (cc *clientConn) onData(data []byte) {
 	}
 	cc.gotBytes = true
 	if len(cc.in) == 0 {
-		cc.in = data
+		// Parse in place: the head is copied into the response's
+		// strings and body bytes into the body; only what is left
+		// over is kept.
+		cc.in, cc.borrowed = data, true
 	} else {
 		cc.in = append(cc.in, data...)
 	}
@@ -538,9 +544,21 @@ func (cc *clientConn) onData(data []byte) {
 		}
 		cc.readBody()
 	}
-	if len(cc.in) == 0 {
+	switch {
+	case len(cc.in) == 0 || cc.state == ccClosed:
 		cc.in = nil
+	case cc.borrowed:
+		cc.in = bytes.Clone(cc.in)
 	}
+	cc.borrowed = false
+}
+
+// owned returns p, copied when it is part of the lent read buffer.
+func (cc *clientConn) owned(p []byte) []byte {
+	if cc.borrowed {
+		return bytes.Clone(p)
+	}
+	return p
 }
 
 // readHead parses a response head from cc.in; it reports whether it made
@@ -615,7 +633,7 @@ func (cc *clientConn) readBody() {
 	switch cc.mode {
 	case bodyLength:
 		n := int(min(int64(len(cc.in)), cc.remaining))
-		cc.body.push(cc.in[:n:n])
+		cc.body.push(cc.owned(cc.in[:n:n]))
 		cc.in = cc.in[n:]
 		cc.remaining -= int64(n)
 		if cc.remaining == 0 {
@@ -640,7 +658,7 @@ func (cc *clientConn) readBody() {
 			cc.endBody(nil)
 		}
 	case bodyUntilClose:
-		cc.body.push(cc.in)
+		cc.body.push(cc.owned(cc.in))
 		cc.in = nil
 	default:
 		cc.in = nil

@@ -244,8 +244,9 @@ func (x *clientCall) gotResponse(resp *nethttp.Response) {
 func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clientConn] {
 	cc := &clientConn{pool: p}
 	h := tcp.Handler{
-		OnData:  func(s *tcp.Socket, data []byte) { cc.onData(data) },
-		OnClose: func(s *tcp.Socket, err error) { cc.onClose(err) },
+		OnData:     func(s *tcp.Socket, data []byte) { cc.onData(data) },
+		OnClose:    func(s *tcp.Socket, err error) { cc.onClose(err) },
+		BorrowData: true,
 	}
 	maxBuf := c.MaxBufferedBody
 	if maxBuf <= 0 {
