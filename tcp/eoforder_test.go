@@ -155,7 +155,7 @@ func newRaceRig(t *testing.T, h Handler, opts ...Option) *raceRig {
 			}
 		},
 	}
-	srv := listen(t, r, wrapped, opts...)
+	srv := listenBuffered(t, r, wrapped, opts...)
 	rig := &raceRig{srv: srv}
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
@@ -344,7 +344,7 @@ func TestFINWhilePausedWaitsForResume(t *testing.T) {
 						s.Write(b)
 					}
 				}
-				srv := listen(t, r, h, WithHalfOpen(halfOpen))
+				srv := listenBuffered(t, r, h, WithHalfOpen(halfOpen))
 				c, err := net.Dial("tcp", srv.Addr().String())
 				if err != nil {
 					t.Fatal(err)
@@ -405,7 +405,7 @@ func TestFINUnsatisfiedReadLeavesBytesToOnData(t *testing.T) {
 	r := newRuntime(t)
 	l := newEventLog()
 	readErr := make(chan error, 1)
-	srv := listen(t, r, Handler{
+	srv := listenBuffered(t, r, Handler{
 		OnConnect: func(s *Socket) {
 			s.ReadN(100).OnComplete(func(_ []byte, err error) { l.add("readN"); readErr <- err })
 		},
@@ -446,7 +446,7 @@ func TestTimedResumeUnderLoadLosesNothing(t *testing.T) {
 			var wg sync.WaitGroup
 			wg.Add(n)
 			var got sync.Map
-			srv := listen(t, r, Handler{
+			srv := listenBuffered(t, r, Handler{
 				OnConnect: func(s *Socket) {
 					s.Pause()
 					got.Store(s, new(atomic.Int64))
@@ -520,7 +520,7 @@ func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
 			})
 			l := newEventLog()
 			socks := make(chan *Socket, 1)
-			srv := listen(t, r, Handler{
+			srv := listenBuffered(t, r, Handler{
 				OnConnect: func(s *Socket) { s.Pause(); socks <- s },
 				OnData:    func(_ *Socket, b []byte) { l.add("data"); l.onData(b) },
 				OnClose:   func(_ *Socket, err error) { l.add("close"); l.closed <- err },

@@ -92,3 +92,15 @@ func readAllTimeout(t testing.TB, c net.Conn, d time.Duration) []byte {
 	}
 	return b
 }
+
+// withBufferedPause keeps gnet reading paused sockets, the fallback path
+// used when reads cannot be turned off: the socket holds what arrives, up
+// to its buffer bound.
+func withBufferedPause() Option { return func(c *config) { c.bufferPaused = true } }
+
+// listenBuffered is listen with withBufferedPause, for the tests of held
+// bytes and FINs read while paused.
+func listenBuffered(t testing.TB, r *runtime.Runtime, h Handler, opts ...Option) *Server {
+	t.Helper()
+	return listen(t, r, h, append(opts, withBufferedPause())...)
+}

@@ -29,6 +29,9 @@ type config struct {
 	maxQueued      int
 	handler        Handler
 	halfOpen       bool
+	// bufferPaused keeps gnet reading a paused socket (the fallback when
+	// reads cannot be turned off); tests use it to reach that path.
+	bufferPaused bool
 
 	maxConns  int
 	multicore bool

@@ -73,7 +73,7 @@ func pattern(n int) []byte {
 func TestPauseHoldsDataUntilResume(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, col.handler(true, 0))
+	srv := listenBuffered(t, r, col.handler(true, 0))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestPauseHoldsDataUntilResume(t *testing.T) {
 func TestPauseBufferBoundClosesWithErrBufferFull(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, col.handler(true, 0), WithMaxBuffered(64<<10))
+	srv := listenBuffered(t, r, col.handler(true, 0), WithMaxBuffered(64<<10))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestPauseBufferBoundClosesWithErrBufferFull(t *testing.T) {
 func TestTimedPauseResumesByItself(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, col.handler(true, 300*time.Millisecond))
+	srv := listenBuffered(t, r, col.handler(true, 300*time.Millisecond))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func TestTimedPauseResumesByItself(t *testing.T) {
 func TestPausedReadsWaitForResume(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, Handler{OnConnect: func(s *Socket) { s.Pause(); col.sock <- s }})
+	srv := listenBuffered(t, r, Handler{OnConnect: func(s *Socket) { s.Pause(); col.sock <- s }})
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +233,7 @@ func TestMaxQueuedRejectsWrite(t *testing.T) {
 func TestPeerCloseWhilePausedComesAfterTheData(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, col.handler(true, 0))
+	srv := listenBuffered(t, r, col.handler(true, 0))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +268,7 @@ func TestPeerCloseWhilePausedComesAfterTheData(t *testing.T) {
 func TestCloseWhilePausedCompletes(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
-	srv := listen(t, r, col.handler(true, 0))
+	srv := listenBuffered(t, r, col.handler(true, 0))
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +290,7 @@ func TestPausedDrainAfterPeerFINKeepsHeldBytes(t *testing.T) {
 	r := newRuntime(t)
 	col := newCollector()
 	big := pattern(8 << 20)
-	srv := listen(t, r, Handler{
+	srv := listenBuffered(t, r, Handler{
 		OnConnect: func(s *Socket) {
 			s.Pause()
 			s.Write(big)

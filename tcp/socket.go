@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -134,6 +135,13 @@ type Socket struct {
 	reads  []readOp
 	paused bool
 	pauseT *time.Timer
+	// While paused, gnet's read events for the descriptor are turned off
+	// (rdOff), so the peer meets TCP flow control; rp is made on the
+	// first pause, and rpFailed records that it cannot be (see
+	// runtime.ReadPauser). Loop only.
+	rp       *runtime.ReadPauser
+	rpFailed bool
+	rdOff    bool
 	// eofDue: the peer's FIN has been read but not delivered yet. The FIN
 	// ends the input stream: deliver hands it on (OnEOF, or the clean
 	// close) only after every byte received before it.
@@ -575,6 +583,7 @@ func (s *Socket) CloseWrite() *future.Future[struct{}] {
 		return future.Rejected[struct{}](opError("close", s.addr, err))
 	}
 	s.wrShut = true
+	s.readAgainLocked()
 	s.shutAfter = true
 	s.shutP = future.New[struct{}]()
 	f := s.shutP.Future()
@@ -603,6 +612,7 @@ func (s *Socket) Close() *future.Future[struct{}] {
 	}
 	s.state = stClosing
 	s.wrShut = true
+	s.readAgainLocked()
 	var done []func()
 	if s.queued == 0 {
 		done = s.closeNowLocked(nil)
@@ -666,6 +676,7 @@ func (s *Socket) failLocked(err error, done []func()) []func() {
 	}
 	s.state = stClosing
 	s.wrShut = true
+	s.readAgainLocked()
 	s.out, s.queued = nil, 0
 	done = s.rejectPendingLocked(err, done)
 	if s.c != nil {
@@ -711,6 +722,17 @@ func (s *Socket) rejectPendingLocked(err error, done []func()) []func() {
 func (s *Socket) onClose(c gnet.Conn, err error) {
 	s.mu.Lock()
 	s.c = nil
+	if s.rdOff {
+		// gnet saw an error or hang-up event while reads were off and
+		// closes without reading: read what the kernel still holds, and
+		// the real error (a reset), before the descriptor goes.
+		s.rdOff = false
+		if errors.Is(err, io.EOF) {
+			if rerr := s.drainLocked(c.Fd()); rerr != nil {
+				err = os.NewSyscallError("read", rerr)
+			}
+		}
+	}
 	if s.watch != nil {
 		s.watch.Detach() // gnet closes this descriptor right after us
 		s.armed = false
@@ -739,6 +761,31 @@ func (s *Socket) onClose(c gnet.Conn, err error) {
 	done := s.finalizeLocked(reason, nil)
 	s.mu.Unlock()
 	run(done)
+}
+
+// drainLocked reads what the kernel holds for fd into the input buffer and
+// returns the read error, if any (nil at EOF). The peer has finished
+// sending, so this is at most the socket's receive buffer (the bound below
+// is only a guard); it is not held to maxBuffered, since these bytes were
+// acknowledged to the peer and must not be lost.
+func (s *Socket) drainLocked(fd int) error {
+	var buf [16 << 10]byte
+	for len(s.in)-s.inOff <= max(s.cfg.maxBuffered, 64<<20) {
+		n, err := unix.Read(fd, buf[:])
+		switch {
+		case n > 0:
+			s.in = append(s.in, buf[:n]...)
+			s.bytesRead.Add(int64(n))
+			statBytesRead.Add(int64(n))
+			stats.BytesRead.Add(int64(n))
+		case err == unix.EINTR:
+		case err == nil || err == unix.EAGAIN:
+			return nil
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // peerFINLocked handles the peer's FIN on an open socket, from gnet's
@@ -1082,8 +1129,14 @@ func (s *Socket) ReadUntil(delim []byte) *future.Future[[]byte] {
 // ---------------------------------------------------------------- pause
 
 // Pause stops delivering received bytes (to OnData and to read futures)
-// until Resume. gnet keeps reading, so the socket buffers what arrives, up
-// to WithMaxBuffered; past that it closes with ErrBufferFull.
+// until Resume, and stops reading the descriptor, so the peer is held back
+// by TCP flow control once the kernel's buffers fill. Bytes already read
+// (at most what one read brought in before the pause took effect) are held
+// and delivered on Resume; so is the peer's FIN, after them. Where reads
+// cannot be stopped (gnet gives no call for it; see docs/tcp.md), and
+// while this side's write half is shut, the socket keeps reading and holds
+// what arrives, up to WithMaxBuffered; past that it closes with
+// ErrBufferFull.
 func (s *Socket) Pause() { s.PauseFor(0) }
 
 // PauseFor pauses like Pause and, when d > 0, resumes by itself after d.
@@ -1101,6 +1154,62 @@ func (s *Socket) PauseFor(d time.Duration) {
 	if d > 0 {
 		s.pauseT = time.AfterFunc(d, s.Resume)
 	}
+	if s.rdOff || s.rpFailed || s.exec == nil || s.cfg.bufferPaused {
+		return
+	}
+	if s.onOwnLoop() {
+		s.syncReadingLocked()
+		return
+	}
+	s.exec.Execute(s.syncReading)
+}
+
+// readAgainLocked turns reads back on (on the loop) after the write side
+// was shut or the socket started closing.
+func (s *Socket) readAgainLocked() {
+	if !s.rdOff {
+		return
+	}
+	if s.onOwnLoop() {
+		s.syncReadingLocked()
+		return
+	}
+	s.exec.Execute(s.syncReading)
+}
+
+// syncReading turns gnet's reading of the descriptor off while the socket
+// is paused and on again otherwise. Reads stay on once the write side is
+// shut: with both directions shut the kernel reports EPOLLHUP even to an
+// empty event mask, and gnet would then close without reading what the
+// peer sent before its FIN. Loop only.
+func (s *Socket) syncReading() {
+	s.mu.Lock()
+	s.syncReadingLocked()
+	s.mu.Unlock()
+}
+
+func (s *Socket) syncReadingLocked() {
+	if s.c == nil {
+		s.rdOff = false // gnet has let go of the descriptor
+		return
+	}
+	off := s.paused && !s.wrShut && s.state == stOpen && !s.cfg.bufferPaused
+	if off == s.rdOff || (off && s.rpFailed) {
+		return
+	}
+	if s.rp == nil {
+		if s.rp = runtime.NewReadPauser(s.c); s.rp == nil {
+			s.rpFailed = true
+			return
+		}
+	}
+	if err := s.rp.SetReading(!off); err != nil {
+		if logx.Debug() {
+			s.log("read pause", err)
+		}
+		return
+	}
+	s.rdOff = off
 }
 
 // Paused reports whether delivery is paused.
@@ -1136,6 +1245,9 @@ func (s *Socket) Resume() {
 // any, is written). Every path that delivers held bytes ends here, so the
 // FIN can never overtake them. Loop only.
 func (s *Socket) deliver() {
+	if s.rdOff {
+		s.syncReading()
+	}
 	for {
 		s.mu.Lock()
 		var done []func()
