@@ -139,6 +139,10 @@ func TestOnExecutor(t *testing.T) {
 	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr})
 	e := newChanExecutor(t)
 	want := <-e.gid
+	// Hold the executor until both continuations are attached: a lookup
+	// that settled before OnComplete would run it on this goroutine.
+	gate := make(chan struct{})
+	e.fns <- func() { <-gate }
 	ran := make(chan uint64, 2)
 	r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4), On(e)).OnComplete(func(_ []netip.Addr, err error) {
 		if err != nil {
@@ -152,6 +156,7 @@ func TestOnExecutor(t *testing.T) {
 		}
 		ran <- loopmark.GoID()
 	})
+	close(gate)
 	for i := 0; i < 2; i++ {
 		if got := <-ran; got != want {
 			t.Fatalf("continuation ran on goroutine %d, not the executor's %d", got, want)
