@@ -34,8 +34,8 @@ type clientCall struct {
 	// cc is the connection carrying the request while it awaits its
 	// response head, for cancellation.
 	cc atomic.Pointer[clientConn]
-	// dial is the connect in progress, for cancellation.
-	dial     atomic.Pointer[future.Future[*clientConn]]
+	// stopDial ends the connect in progress, for cancellation.
+	stopDial atomic.Pointer[context.CancelFunc]
 	canceled atomic.Bool
 
 	c        *Client
@@ -78,8 +78,8 @@ func (c *Client) newCall(ctx context.Context, req *nethttp.Request, body *reqBod
 // back to the pool; one awaiting a response is closed.
 func (x *clientCall) cancel(error) {
 	x.canceled.Store(true)
-	if d := x.dial.Load(); d != nil {
-		d.Cancel(context.Canceled)
+	if stop := x.stopDial.Load(); stop != nil {
+		(*stop)()
 	}
 	if cc := x.cc.Load(); cc != nil {
 		cc.exec.Execute(func() {
@@ -134,31 +134,36 @@ func (x *clientCall) roundTrip() {
 	x.connect(p)
 }
 
-// connect dials a new connection for the call. Client.Timeout bounds
-// the dial through a context derived only here.
+// connect dials a new connection for the call, under a context derived
+// only here: Client.Timeout bounds the dial, and cancelling the call ends
+// it. A connection that opens after the call was cancelled goes to the
+// pool.
 func (x *clientCall) connect(p *hostPool) {
-	ctx := x.ctx
-	stop := context.CancelFunc(nil)
-	if !x.deadline.IsZero() {
-		ctx, stop = context.WithDeadline(ctx, x.deadline)
+	var (
+		ctx  context.Context
+		stop context.CancelFunc
+	)
+	if x.deadline.IsZero() {
+		ctx, stop = context.WithCancel(x.ctx)
+	} else {
+		ctx, stop = context.WithDeadline(x.ctx, x.deadline)
+	}
+	x.stopDial.Store(&stop)
+	if x.canceled.Load() {
+		stop()
 	}
 	f := x.c.connect(ctx, p)
-	x.dial.Store(f)
-	if x.canceled.Load() {
-		f.Cancel(context.Canceled)
-	}
 	f.OnComplete(func(cc *clientConn, err error) {
-		x.dial.Store(nil)
-		if stop != nil {
-			stop()
-		}
+		x.stopDial.Store(nil)
 		if err != nil {
 			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				err = ctxError(ctx, err)
 			}
+			stop()
 			x.reject(err)
 			return
 		}
+		stop()
 		cc.start(x)
 	})
 }

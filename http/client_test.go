@@ -757,3 +757,42 @@ func TestClientTrickledResponses(t *testing.T) {
 		t.Fatalf("%d connections for 20 keep-alive requests", n)
 	}
 }
+
+// Requests cancelled while their connection is being opened leave no
+// connection behind: the dial is ended, or the connection that opened
+// anyway is pooled and closed with the idle ones.
+func TestClientCancelDuringConnect(t *testing.T) {
+	var open atomic.Int32
+	srv := httptest.NewUnstartedServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		io.WriteString(w, "hello")
+	}))
+	srv.Config.ConnState = func(c net.Conn, s nethttp.ConnState) {
+		switch s {
+		case nethttp.StateNew:
+			open.Add(1)
+		case nethttp.StateClosed, nethttp.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newClient(t)
+	ctx := context.Background()
+	for range 20 {
+		f := c.Get(ctx, srv.URL+"/")
+		f.Cancel(nil)
+		if _, err := f.Await(ctx); !errors.Is(err, future.ErrCanceled) {
+			t.Fatalf("cancelled request: %v", err)
+		}
+	}
+	if b := readBody(t, awaitResp(t, c.Get(ctx, srv.URL+"/"))); b != "hello" {
+		t.Fatalf("after cancels: %q", b)
+	}
+	// Connections opened for cancelled requests may still be arriving.
+	time.Sleep(100 * time.Millisecond)
+	c.CloseIdleConnections()
+	waitFor(t, "every connection closed", func() bool {
+		c.CloseIdleConnections()
+		return open.Load() == 0
+	})
+}
