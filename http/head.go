@@ -17,7 +17,11 @@ import (
 type statusError struct {
 	Code   int
 	Reason string
+	Err    error // the cause, if any (Unwrap)
 }
+
+// Unwrap returns the cause.
+func (e *statusError) Unwrap() error { return e.Err }
 
 // Error reads like "http: 431 Request Header Fields Too Large: header too large".
 func (e *statusError) Error() string {

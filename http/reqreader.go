@@ -59,6 +59,7 @@ const (
 	evMore    readEvent = iota // need more bytes
 	evHead                     // a head is parsed; the body follows (see cur.expect)
 	evRequest                  // a complete request is in cur
+	evStreamed                 // the streamed body (up) ended; nothing to dispatch
 )
 
 // requestReader turns the bytes of one connection into requests: it frames
@@ -72,6 +73,26 @@ type requestReader struct {
 	body      []byte
 	remaining int64
 	chunk     chunkedDecoder
+	// up, when set, takes the body's bytes as they are read (StreamBody)
+	// instead of body; scratch is the chunked decoder's output buffer.
+	up      *upload
+	scratch []byte
+	over    bool // the declared length is over MaxBodyBytes
+}
+
+// stream makes the body of the request just framed (after evHead) go to up
+// as it arrives, bounded by limit (<= 0: no bound) instead of
+// Limits.MaxBodyBytes.
+func (r *requestReader) stream(up *upload, limit int64) {
+	r.up = up
+	if r.cur.mode == bodyChunked {
+		r.chunk.Limit = max(limit, 0)
+		// The handler may hold a copy of the request (WithContext):
+		// trailers are filled into this map, which copies share.
+		if r.cur.req.Trailer == nil {
+			r.cur.req.Trailer = make(nethttp.Header)
+		}
+	}
 }
 
 // started reports whether part of a request has been received.
@@ -92,16 +113,17 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		if err != nil {
 			return evMore, end, err
 		}
-		if p.mode == bodyLength && p.length > r.lim.MaxBodyBytes {
-			return evMore, end, errStatus(nethttp.StatusRequestEntityTooLarge, "body larger than the limit")
-		}
 		r.cur = p
 		r.inBody = true
 		r.body = nil
+		r.over = false
 		switch p.mode {
 		case bodyLength:
+			// Past MaxBodyBytes the body is refused when it starts,
+			// unless stream gave it to a StreamBody handler, which has
+			// a limit of its own.
 			r.remaining = p.length
-			r.body = make([]byte, 0, min(p.length, 1<<20))
+			r.over = p.length > r.lim.MaxBodyBytes
 		case bodyChunked:
 			r.chunk = chunkedDecoder{Limit: r.lim.MaxBodyBytes}
 		}
@@ -111,28 +133,59 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		r.finish()
 		return evRequest, end, nil
 	}
+	if r.over && r.up == nil {
+		return evMore, 0, &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+	}
 	n := 0
 	switch r.cur.mode {
 	case bodyLength:
 		n = int(min(int64(len(buf)), r.remaining))
-		r.body = append(r.body, buf[:n]...)
+		if r.up != nil {
+			r.up.push(buf[:n])
+		} else {
+			if r.body == nil {
+				r.body = make([]byte, 0, min(r.cur.length, 1<<20))
+			}
+			r.body = append(r.body, buf[:n]...)
+		}
 		r.remaining -= int64(n)
 		if r.remaining > 0 {
 			return evMore, n, nil
 		}
 	case bodyChunked:
 		var err error
-		r.body, n, err = r.chunk.Decode(r.body, buf)
+		if r.up != nil {
+			var out []byte
+			out, n, err = r.chunk.Decode(r.scratch[:0], buf)
+			r.up.push(out)
+			if cap(out) <= 64<<10 {
+				r.scratch = out[:0]
+			}
+		} else {
+			r.body, n, err = r.chunk.Decode(r.body, buf)
+		}
 		if err != nil {
 			if err == errBodyTooLarge {
-				return evMore, n, errStatus(nethttp.StatusRequestEntityTooLarge, "body larger than the limit")
+				return evMore, n, &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
 			}
 			return evMore, n, errStatus(nethttp.StatusBadRequest, err.Error())
 		}
 		if !r.chunk.Done() {
 			return evMore, n, nil
 		}
-		r.cur.req.Trailer = r.chunk.Trailer
+		if r.up != nil {
+			for k, v := range r.chunk.Trailer {
+				r.cur.req.Trailer[k] = v
+			}
+		} else {
+			r.cur.req.Trailer = r.chunk.Trailer
+		}
+	}
+	if r.up != nil {
+		up := r.up
+		r.up, r.inBody = nil, false
+		up.finish(nil)
+		return evStreamed, n, nil
 	}
 	r.finish()
 	return evRequest, n, nil

@@ -22,7 +22,8 @@ import (
 // Register all routes before serving; Handle panics on an invalid or
 // conflicting pattern, like ServeMux.
 type Router struct {
-	mux *nethttp.ServeMux
+	mux     *nethttp.ServeMux
+	streams map[string]int64 // patterns registered with StreamBody handlers
 }
 
 // NewRouter returns an empty router.
@@ -32,6 +33,12 @@ func NewRouter() *Router { return &Router{mux: nethttp.NewServeMux()} }
 func (rt *Router) Handle(pattern string, h Handler) {
 	if h == nil {
 		panic("http: nil handler for " + pattern)
+	}
+	if sh, ok := h.(*streamHandler); ok {
+		if rt.streams == nil {
+			rt.streams = make(map[string]int64)
+		}
+		rt.streams[pattern] = sh.limit
 	}
 	rt.mux.Handle(pattern, nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if c, ok := w.(*capture); ok {
@@ -47,6 +54,17 @@ func (rt *Router) Handle(pattern string, h Handler) {
 // HandleFunc registers fn for pattern.
 func (rt *Router) HandleFunc(pattern string, fn func(r *nethttp.Request) *future.Future[*Response]) {
 	rt.Handle(pattern, HandlerFunc(fn))
+}
+
+// streamBody reports whether r goes to a route registered with a
+// StreamBody handler (the server asks before reading r's body).
+func (rt *Router) streamBody(r *nethttp.Request) (int64, bool) {
+	if len(rt.streams) == 0 {
+		return 0, false
+	}
+	_, pattern := rt.mux.Handler(r)
+	limit, ok := rt.streams[pattern]
+	return limit, ok
 }
 
 // Serve routes r to its handler, or answers 404, 405 or a redirect.

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	nethttp "net/http"
 	"sync"
@@ -144,6 +145,7 @@ type exchange struct {
 	keepOpen bool
 	resp     *Response
 	done     bool
+	up       *upload // the streamed body, for StreamBody handlers
 }
 
 type deadlineKind uint8
@@ -225,11 +227,34 @@ func (c *conn) process(now time.Time) {
 		ev, n, err := c.rr.next(c.in)
 		c.in = c.in[n:]
 		if err != nil {
-			c.refuse(err)
+			if c.rr.up != nil {
+				c.failUpload(err)
+			} else {
+				c.refuse(err)
+			}
 			break
+		}
+		if c.rr.up != nil && n > 0 {
+			c.reqStart = now // a streamed body's timeout is between reads
+		}
+		if ev == evStreamed {
+			c.reading = len(c.in) > 0
+			c.reqStart = now
+			continue
 		}
 		if ev == evHead {
 			c.reqStart = now // the body has its own deadline
+			if limit, ok := streamLimit(c.srv.h, c.rr.cur.req); ok {
+				if err := c.startUpload(limit); err != nil {
+					c.refuse(err)
+					break
+				}
+				continue
+			}
+			if p := c.rr.cur; p.mode == bodyLength && p.length > c.lim.MaxBodyBytes {
+				c.refuse(&statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge})
+				break
+			}
 			if c.rr.cur.expect {
 				// 100 Continue goes out now if no earlier reply is
 				// owed, else right after them (writeReady).
@@ -245,7 +270,7 @@ func (c *conn) process(now time.Time) {
 		c.wantContinue = false
 		c.reading = len(c.in) > 0
 		c.reqStart = now
-		c.dispatch(c.rr.cur)
+		c.dispatch(c.rr.cur, nil)
 	}
 	if len(c.in) == 0 {
 		c.in = nil
@@ -277,7 +302,41 @@ func (c *conn) refuse(err error) {
 	c.queue = append(c.queue, &exchange{method: "GET", minor: 1, resp: resp, done: true})
 }
 
-func (c *conn) dispatch(p parsedRequest) {
+// startUpload dispatches the request whose head was just read to a
+// StreamBody handler, with a body that streams what follows.
+func (c *conn) startUpload(limit int64) error {
+	p := c.rr.cur
+	if limit > 0 && p.mode == bodyLength && p.length > limit {
+		return &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+	}
+	up := newUpload(c)
+	p.req.Body = up
+	p.req.ContentLength = p.length
+	c.rr.stream(up, limit)
+	c.dispatch(p, up)
+	if p.expect && c.rr.up == up && !c.noMore {
+		// 100 Continue goes out once the replies ahead of this one
+		// are (writeReady), unless the handler answered already.
+		c.wantContinue = true
+		c.writeReady()
+	}
+	return nil
+}
+
+// failUpload ends the streamed body being read with err (its reader sees
+// it; a handler failing with it is answered with its status) and stops
+// reading requests: the connection closes after the replies.
+func (c *conn) failUpload(err error) {
+	up := c.rr.up
+	c.rr.up, c.rr.inBody = nil, false
+	c.noMore, c.linger = true, true
+	c.in = nil
+	c.reading = false
+	c.wantContinue = false
+	up.finish(err)
+}
+
+func (c *conn) dispatch(p parsedRequest, up *upload) {
 	req := p.req
 	req.RemoteAddr = c.remote
 	if !p.keepOpen || c.eof {
@@ -292,12 +351,12 @@ func (c *conn) dispatch(p parsedRequest) {
 	if ready && len(c.queue) == 0 && c.active == nil {
 		// Nothing is owed before it: a reply that is ready at once is
 		// written without queueing.
-		ex := exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
+		ex := exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up}
 		ex.settle(resp, err)
 		c.writeOne(&ex)
 		return
 	}
-	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen}
+	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up}
 	c.queue = append(c.queue, ex)
 	if ready {
 		ex.settle(resp, err)
@@ -332,7 +391,12 @@ func (c *conn) call(req *nethttp.Request) (resp *Response, f *future.Future[*Res
 }
 
 func (ex *exchange) settle(resp *Response, err error) {
-	if err != nil {
+	var se *statusError
+	if err != nil && errors.As(err, &se) {
+		// A streamed body failed (too large, too slow, malformed) and
+		// the handler passed the error on: answer with its status.
+		resp = Error(se.Code, se.Reason)
+	} else if err != nil {
 		logx.L().Error("http: handler failed", zap.String("path", ex.req.URL.Path), zap.Error(err))
 		resp = Error(nethttp.StatusInternalServerError, "")
 	} else if resp == nil {
@@ -355,6 +419,11 @@ func (c *conn) writeReady() {
 	for len(c.queue) > 0 && c.active == nil && !c.closed {
 		ex := c.queue[0]
 		if !ex.done {
+			if c.wantContinue && ex.up != nil && ex.up == c.rr.up {
+				// The handler of a streamed body waits for it.
+				c.wantContinue = false
+				c.out = appendContinue(c.out)
+			}
 			return
 		}
 		c.queue[0] = nil
@@ -381,6 +450,13 @@ func (c *conn) writeOne(ex *exchange) bool {
 	keep := ex.keepOpen && !c.srv.close.Load() && !(c.noMore && len(c.queue) == 0 && !c.reading)
 	if c.eof && len(c.queue) == 0 {
 		keep = false
+	}
+	if ex.up != nil && c.rr.up == ex.up {
+		// Answered before its streamed body ended: the rest of the
+		// body is not read, so the connection ends after this reply
+		// (lingering, so the client sees it).
+		keep = false
+		c.failUpload(errReplied)
 	}
 	resp := ex.resp
 	var f responseFrame
@@ -469,7 +545,8 @@ func (c *conn) updatePause() {
 			})
 		}
 	}
-	busy := len(c.queue) >= c.lim.MaxPipelined || c.active != nil || c.waitOut
+	busy := len(c.queue) >= c.lim.MaxPipelined || c.active != nil || c.waitOut ||
+		(c.rr.up != nil && c.rr.up.isFull())
 	switch {
 	case busy && !c.paused:
 		c.paused = true
@@ -592,6 +669,9 @@ func (c *conn) onEOF() {
 		c.sock.Abort()
 		return
 	}
+	if c.rr.up != nil {
+		c.failUpload(&statusError{Code: nethttp.StatusBadRequest, Reason: "request body cut short", Err: io.ErrUnexpectedEOF})
+	}
 	c.eof = true
 	c.noMore = true
 	if c.rr.inBody || len(c.in) > 0 {
@@ -619,6 +699,10 @@ func ignore(f *future.Future[struct{}]) {
 func (c *conn) onClose(err error) {
 	c.closed = true
 	c.cancel(ErrClientGone)
+	if up := c.rr.up; up != nil {
+		c.rr.up = nil
+		up.finish(ErrClientGone)
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -706,7 +790,23 @@ func (c *conn) onTimer() {
 	case dlIdle:
 		c.dlKind = dlNone
 		c.closeGraceful()
-	case dlHead, dlBody:
+	case dlBody:
+		if c.rr.up != nil && c.rr.up.isFull() {
+			// Paused for a slow reader, not waiting on the client.
+			c.reqStart = now
+			c.setDeadline(now)
+			return
+		}
+		if c.rr.up != nil {
+			c.now = now
+			c.dlKind = dlNone
+			c.failUpload(errStatus(nethttp.StatusRequestTimeout, "request body not received in time"))
+			c.writeReady()
+			c.flush()
+			return
+		}
+		fallthrough
+	case dlHead:
 		c.now = now
 		c.dlKind = dlNone
 		c.rr.inBody = false
