@@ -56,10 +56,10 @@ func (l Limits) withDefaults() Limits {
 type readEvent uint8
 
 const (
-	evMore    readEvent = iota // need more bytes
-	evHead                     // a head is parsed; the body follows (see cur.expect)
-	evRequest                  // a complete request is in cur
-	evStreamed                 // the streamed body (up) ended; nothing to dispatch
+	evMore     readEvent = iota // need more bytes
+	evHead                      // a head is parsed; the body follows (see cur.expect)
+	evRequest                   // a complete request is in cur
+	evStreamed                  // the streamed body (up) ended; nothing to dispatch
 )
 
 // requestReader turns the bytes of one connection into requests: it frames
