@@ -174,3 +174,35 @@ func ExampleEventReader() {
 	// "chat" "line one\nline two"
 	// "" "next"
 }
+
+// An upload route whose body streams to a net/http handler as it arrives
+// (here counted; in practice copied to a file), with a 1 GiB bound instead
+// of the server's MaxBodyBytes.
+func ExampleStreamBody() {
+	upload := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		n, err := io.Copy(io.Discard, r.Body) // blocks on the pool, not on a loop
+		if err != nil {
+			nethttp.Error(w, err.Error(), nethttp.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "stored %d bytes", n)
+	})
+	rt := ahttp.NewRouter()
+	rt.Handle("PUT /files/{name}", ahttp.StreamBody(ahttp.Adapt(upload), 1<<30))
+	srv, err := ahttp.Listen("127.0.0.1:0", rt, ahttp.WithLimits(ahttp.Limits{MaxBodyBytes: 1 << 20}))
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close(context.Background())
+
+	body := strings.NewReader(strings.Repeat("x", 8<<20)) // 8x MaxBodyBytes
+	req, _ := nethttp.NewRequest(nethttp.MethodPut, "http://"+srv.Addr().String()+"/files/big", body)
+	ctx := context.Background()
+	resp, err := ahttp.Do(ctx, req).Await(ctx)
+	if err != nil {
+		panic(err)
+	}
+	out, _ := ahttp.ReadAll(resp).Await(ctx)
+	fmt.Println(resp.StatusCode, string(out))
+	// Output: 200 stored 8388608 bytes
+}

@@ -10,7 +10,8 @@ import (
 // Handler answers a request with a future of the response, so the answer
 // may wait on timers, sockets or other requests without blocking the event
 // loop that read the request. Serve runs on that loop: it must not block.
-// The request body has been read in full (see Limits.MaxBodyBytes), and
+// The request body has been read in full (see Limits.MaxBodyBytes; a
+// StreamBody handler gets it as it arrives instead), and
 // r.Context() ends when the connection closes (cause ErrClientGone); for
 // handlers made by Func and TypedFunc, which answer before they return,
 // the server skips that context and r.Context() is never done.
