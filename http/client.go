@@ -304,6 +304,8 @@ type clientConn struct {
 	reused    bool
 	gotBytes  bool
 	x         *clientCall // the call whose request was sent last
+	next      *clientCall // the call start hands to the loop
+	sendNext  func()      // cc.sendNext, made once
 	req       *nethttp.Request
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
@@ -341,7 +343,18 @@ func (cc *clientConn) start(x *clientCall) {
 		cc.send(x)
 		return
 	}
-	cc.exec.Execute(func() { cc.send(x) })
+	// Whoever took cc from the pool owns it until the send: one call at
+	// most waits here, and the executor's queue orders this write before
+	// the loop's read.
+	cc.next = x
+	cc.exec.Execute(cc.sendNext)
+}
+
+// sendHandedOver sends the call handed over by start. Loop only.
+func (cc *clientConn) sendHandedOver() {
+	x := cc.next
+	cc.next = nil
+	cc.send(x)
 }
 
 // onLoop reports whether the caller runs on cc's event loop.
