@@ -22,10 +22,12 @@ var errRequestTimeout = fmt.Errorf("http: request timed out: %w (%w)", future.Er
 // of futures with plain calls, so a request costs one object here instead
 // of one per step.
 //
-// The fields below cc are written by the goroutine that moves the call
-// on (Do's caller, then the loop of the connection carrying it, or the
-// dial's completion), one at a time: each hands the call to the next
-// before the next touches it.
+// The atomic fields are for cancellation, which may come from any
+// goroutine. The others are written by whoever moves the call on (Do's
+// caller, then the loop of the connection carrying it, or the dial's
+// completion), one at a time: each hands the call to the next (through
+// the pool's lock, an executor's queue or a future) before the next
+// touches it.
 type clientCall struct {
 	// p is first, so the future Do returns starts the object (the
 	// unhandled-rejection cleanup attaches to it).
