@@ -9,10 +9,11 @@
 //
 // Backpressure passes through: when the side being written to has more than
 // its high watermark queued (its reader is slow), the proxy pauses the
-// side it reads from until the queue drains (the Writable future). gnet
-// never stops reading a socket, so a paused socket still takes up to
-// -max-buffer bytes from its sender; past that the connection is closed
-// rather than let memory grow.
+// side it reads from until the queue drains (the Writable future). A paused
+// socket stops reading, so its sender is held back by TCP flow control;
+// -max-buffer bounds what a socket holds where reads cannot be stopped
+// (see the tcp package's Pause): past it the connection is closed rather
+// than let memory grow.
 //
 // Each connection is logged with zap fields (id, client, backend, bytes each
 // way, duration); -v adds debug entries for pauses and the library's own
