@@ -9,8 +9,10 @@
 // more than -max-buffer bytes of them. A line longer than the limit
 // (counting its newline) is refused with an error line; a client that stops
 // reading its echoes while it keeps sending is disconnected once they pass
-// the limit. (ex8 stops reading such a client instead; gnet always reads,
-// so the honest bound here is a disconnect.)
+// the limit. (ex8 stops reading such a client instead. tcp's Pause stops
+// reading too, as examples/proxy shows, but one read can bring in up to
+// 64 KiB before it takes effect, and this server promises an exact limit,
+// so it disconnects.)
 //
 // A client that half-closes (shuts down its write side at the end of its
 // input, as the tutorial's ex5b client does) still gets every echo before
