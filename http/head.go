@@ -12,8 +12,9 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// statusError is a request the server refuses before any handler runs: Code
-// is the status of the error reply, after which the connection closes.
+// statusError is a request the server refuses before any handler runs, or
+// a streamed body that failed: Code is the status of the error reply, after
+// which the connection closes.
 type statusError struct {
 	Code   int
 	Reason string

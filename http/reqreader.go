@@ -13,13 +13,14 @@ type Limits struct {
 	// CRLF); more answers 431. Default 64 KiB.
 	MaxHeaderBytes int
 	// MaxBodyBytes bounds a request body after de-chunking; more answers
-	// 413. Default 8 MiB.
+	// 413. Default 8 MiB. StreamBody handlers have a limit of their own.
 	MaxBodyBytes int64
 	// HeaderTimeout bounds the time from a request's first byte to the end
 	// of its head (slowloris); expiry answers 408. Default 10 s.
 	HeaderTimeout time.Duration
 	// BodyTimeout bounds the time to receive a request body once its head
-	// is in; expiry answers 408. Default 60 s.
+	// is in; expiry answers 408. Default 60 s. For a StreamBody handler it
+	// bounds the wait for each next piece of the body instead.
 	BodyTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection with no request in
 	// progress. Default 60 s.

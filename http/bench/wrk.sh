@@ -67,6 +67,16 @@ printf '%-9s %12s %14s %12s %14s\n' server "plain req/s" "plain req/cpu-s" "pipe
 printf '%-9s %12s %14s %12s %14s\n' ours "$o1" "$o2" "$o3" "$o4" net/http "$s1" "$s2" "$s3" "$s4"
 awk -v a="$o1" -v b="$s1" -v c="$o2" -v d="$s2" -v e="$o3" -v f="$s3" -v g="$o4" -v h="$s4" \
   'BEGIN { printf "ratio ours/net/http (best of rounds): plain %.2fx wall, %.2fx per CPU; pipelined %.2fx wall, %.2fx per CPU\n", a/b, c/d, e/f, g/h }'
+# Each round measures ours and net/http back to back, so the ratio within a
+# round compares like with like when the machine's speed drifts between
+# rounds; the median of those is the figure least moved by other load.
+paste -d' ' "$tmp/ours" "$tmp/nethttp" | awk '
+  { p[NR] = $1 / $5; q[NR] = $3 / $7; printf "round %d ratio: plain %.2fx, pipelined %.2fx\n", NR, p[NR], q[NR] }
+  function median(a, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END { printf "median of per-round ratios (%d rounds): plain %.2fx, pipelined %.2fx\n", NR, median(p, NR), median(q, NR) }'
 
 # Our client against net/http's client: 64 requests in flight with
 # keep-alive against the same net/http server (ns per request; lower is
