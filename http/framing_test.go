@@ -77,9 +77,19 @@ var hostileRequests = []hostileCase{
 // readAll feeds raw to a requestReader in pieces of step bytes and returns
 // the requests it completed and the first error.
 func readAll(raw []byte, lim Limits, step int) ([]*nethttp.Request, error) {
+	reqs, _, err := frameAll(raw, lim, step, false)
+	return reqs, err
+}
+
+// frameAll is readAll that also returns each request's body; with stream,
+// every body is streamed (as for a StreamBody handler whose limit is
+// MaxBodyBytes) and the body is what its reader received.
+func frameAll(raw []byte, lim Limits, step int, stream bool) ([]*nethttp.Request, [][]byte, error) {
 	lim = lim.withDefaults()
 	r := &requestReader{lim: &lim}
 	var reqs []*nethttp.Request
+	var bodies [][]byte
+	var up *upload
 	var buf []byte
 	for off := 0; off < len(raw) || len(buf) > 0; {
 		if off < len(raw) {
@@ -91,13 +101,31 @@ func readAll(raw []byte, lim Limits, step int) ([]*nethttp.Request, error) {
 			ev, n, err := r.next(buf)
 			buf = buf[n:]
 			if err != nil {
-				return reqs, err
+				return reqs, bodies, err
 			}
-			if ev == evRequest {
-				reqs = append(reqs, r.cur.req)
+			switch ev {
+			case evHead:
+				if !stream {
+					continue
+				}
+				if p := r.cur; p.mode == bodyLength && p.length > lim.MaxBodyBytes {
+					return reqs, bodies, errStatus(nethttp.StatusRequestEntityTooLarge, "declared length over the limit")
+				}
+				up = newUpload(nil)
+				r.stream(up, lim.MaxBodyBytes)
+				continue
+			case evStreamed:
+				b, err := io.ReadAll(up)
+				if err != nil {
+					return reqs, bodies, err
+				}
+				reqs, bodies = append(reqs, r.cur.req), append(bodies, b)
+				continue
+			case evRequest:
+				reqs, bodies = append(reqs, r.cur.req), append(bodies, BodyBytes(r.cur.req))
 				continue
 			}
-			if ev == evMore && (n == 0 || len(buf) == 0) {
+			if n == 0 || len(buf) == 0 {
 				break
 			}
 		}
@@ -105,7 +133,7 @@ func readAll(raw []byte, lim Limits, step int) ([]*nethttp.Request, error) {
 			break
 		}
 	}
-	return reqs, nil
+	return reqs, bodies, nil
 }
 
 func TestHostileRequestsFraming(t *testing.T) {

@@ -366,58 +366,6 @@ func TestStreamBodyTimeout(t *testing.T) {
 	}
 }
 
-// readAllStreamed is readAll with every body streamed (as for a StreamBody
-// handler whose limit is MaxBodyBytes): it returns the requests and their
-// bodies as the readers received them.
-func readAllStreamed(raw []byte, lim Limits, step int) ([]*nethttp.Request, [][]byte, error) {
-	lim = lim.withDefaults()
-	r := &requestReader{lim: &lim}
-	var reqs []*nethttp.Request
-	var bodies [][]byte
-	var up *upload
-	var buf []byte
-	for off := 0; off < len(raw) || len(buf) > 0; {
-		if off < len(raw) {
-			end := min(off+step, len(raw))
-			buf = append(buf, raw[off:end]...)
-			off = end
-		}
-		for {
-			ev, n, err := r.next(buf)
-			buf = buf[n:]
-			if err != nil {
-				return reqs, bodies, err
-			}
-			switch ev {
-			case evHead:
-				if p := r.cur; p.mode == bodyLength && p.length > lim.MaxBodyBytes {
-					return reqs, bodies, errStatus(nethttp.StatusRequestEntityTooLarge, "declared length over the limit")
-				}
-				up = newUpload(nil)
-				r.stream(up, lim.MaxBodyBytes)
-				continue
-			case evStreamed:
-				b, err := io.ReadAll(up)
-				if err != nil {
-					return reqs, bodies, err
-				}
-				reqs, bodies = append(reqs, r.cur.req), append(bodies, b)
-				continue
-			case evRequest:
-				reqs, bodies = append(reqs, r.cur.req), append(bodies, BodyBytes(r.cur.req))
-				continue
-			}
-			if n == 0 || len(buf) == 0 {
-				break
-			}
-		}
-		if off >= len(raw) {
-			break
-		}
-	}
-	return reqs, bodies, nil
-}
-
 // FuzzStreamedBodies: streaming a body (StreamBody) and reading it in full
 // frame the same requests, with the same bodies and trailers, and refuse
 // the same inputs with the same status.
@@ -431,7 +379,7 @@ func FuzzStreamedBodies(f *testing.F) {
 		// The same split for both: the status of a refusal may depend on
 		// how much had arrived (431 before a line ends, 400 after).
 		a, errA := readAll(raw, testLimits, int(step)+1)
-		b, bodies, errB := readAllStreamed(raw, testLimits, int(step)+1)
+		b, bodies, errB := frameAll(raw, testLimits, int(step)+1, true)
 		if (errA == nil) != (errB == nil) || len(a) != len(b) {
 			t.Fatalf("buffered: %d reqs %v; streamed: %d reqs %v", len(a), errA, len(b), errB)
 		}
