@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -310,6 +311,7 @@ type clientConn struct {
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
 	scan      headScanner
+	head      *headReader // reads response heads for http.ReadResponse
 	mode      bodyMode
 	remaining int64
 	chunk     chunkedDecoder
@@ -589,7 +591,11 @@ func (cc *clientConn) readHead() bool {
 	if end == 0 {
 		return false
 	}
-	pr, err := parseResponseHead(cc.in[start:end], &cc.scan, cc.req)
+	if cc.head == nil {
+		cc.head = new(headReader)
+		cc.head.br = bufio.NewReaderSize(&cc.head.rd, 4096)
+	}
+	pr, err := parseResponseHeadWith(cc.head, cc.in[start:end], &cc.scan, cc.req)
 	cc.in = cc.in[end:]
 	cc.scan.reset()
 	if err != nil {

@@ -26,6 +26,15 @@ type parsedResponse struct {
 // chunked when Transfer-Encoding is chunked (which, as in net/http, wins over
 // a Content-Length); Content-Length bytes; otherwise until the server closes.
 func parseResponseHead(head []byte, s *headScanner, req *nethttp.Request) (parsedResponse, error) {
+	h := getHeadReader(nil)
+	p, err := parseResponseHeadWith(h, head, s, req)
+	putHeadReader(h)
+	return p, err
+}
+
+// parseResponseHeadWith is parseResponseHead reading through h, which the
+// caller owns (a connection keeps one: no pool round trip per response).
+func parseResponseHeadWith(h *headReader, head []byte, s *headScanner, req *nethttp.Request) (parsedResponse, error) {
 	var p parsedResponse
 	if s.fold {
 		return p, fmt.Errorf("%w: obsolete line folding", ErrBadResponse)
@@ -33,9 +42,9 @@ func parseResponseHead(head []byte, s *headScanner, req *nethttp.Request) (parse
 	if s.te > 1 || (s.te == 1 && !asciiEqualFold(s.teValue, "chunked")) {
 		return p, fmt.Errorf("%w: unsupported transfer encoding", ErrBadResponse)
 	}
-	h := getHeadReader(head)
+	h.rd.Reset(head)
+	h.br.Reset(&h.rd)
 	resp, err := nethttp.ReadResponse(h.br, req)
-	putHeadReader(h)
 	if err != nil {
 		return p, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
