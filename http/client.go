@@ -808,17 +808,10 @@ type clientBody struct {
 	collect    future.Promise[[]byte]
 	collecting bool
 
-	cc     *clientConn
-	mu     sync.Mutex
-	r      *nethttp.Response
-	bufs   [][]byte
-	one    [1][]byte // bufs' first backing array: most bodies are one read
-	size   int
-	done   bool
-	err    error
-	closed bool
-	paused bool
-	notify chan struct{} // made by a Read that waits
+	cc *clientConn
+	r  *nethttp.Response
+	bodyBuf
+	one [1][]byte // bufs' first backing array: most bodies are one read
 }
 
 // init readies b for a response read from cc.
@@ -828,17 +821,6 @@ func (b *clientBody) init(cc *clientConn) {
 }
 
 func (b *clientBody) resp() *nethttp.Response { return b.r }
-
-// signal wakes a Read waiting on ch (b.notify, read under b.mu).
-func signal(ch chan struct{}) {
-	if ch == nil {
-		return
-	}
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
 
 // joined returns the buffered bytes as one slice, without copying when they
 // are one buffer already.
@@ -903,54 +885,11 @@ func (b *clientBody) finish(err error) {
 // Read reads the body as it arrives; it blocks, so it must not be called on
 // an event loop (it then fails with future.ErrAwaitOnLoop).
 func (b *clientBody) Read(p []byte) (int, error) {
-	for {
-		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			return 0, ErrBodyClosed
-		}
-		if len(b.bufs) > 0 {
-			n := 0
-			for n < len(p) && len(b.bufs) > 0 {
-				m := copy(p[n:], b.bufs[0])
-				n += m
-				if m == len(b.bufs[0]) {
-					b.bufs[0] = nil
-					b.bufs = b.bufs[1:]
-				} else {
-					b.bufs[0] = b.bufs[0][m:]
-				}
-			}
-			b.size -= n
-			resume := b.paused && b.size < bodyLow
-			if resume {
-				b.paused = false
-			}
-			b.mu.Unlock()
-			if resume {
-				b.cc.sock.Resume()
-			}
-			return n, nil
-		}
-		if b.done {
-			err := b.err
-			b.mu.Unlock()
-			if err == nil {
-				err = io.EOF
-			}
-			return 0, err
-		}
-		if loopmark.Active() && loopmark.OnLoop() {
-			b.mu.Unlock()
-			return 0, future.ErrAwaitOnLoop
-		}
-		if b.notify == nil {
-			b.notify = make(chan struct{}, 1)
-		}
-		ch := b.notify
-		b.mu.Unlock()
-		<-ch
+	n, resume, err := b.read(p, bodyLow)
+	if resume {
+		b.cc.sock.Resume()
 	}
+	return n, err
 }
 
 // Close discards the rest of the body; a connection whose response was not

@@ -3,12 +3,9 @@ package http
 import (
 	"context"
 	"errors"
-	"io"
 	nethttp "net/http"
-	"sync"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/loopmark"
 )
 
 // ErrBodyTooLarge is matched (errors.Is) by the error a streamed request
@@ -94,25 +91,11 @@ const (
 // upload is the Body of a streamed request: the connection's loop pushes
 // the body's bytes, the handler's goroutine reads them.
 type upload struct {
-	c      *conn
-	mu     sync.Mutex
-	bufs   [][]byte
-	size   int
-	done   bool  // no more bytes will come (err says why, nil at the end)
-	err    error // nil, or why the body failed
-	closed bool  // Close was called: bytes are dropped
-	full   bool  // above uploadHigh: the connection is paused for it
-	notify chan struct{}
+	c *conn
+	bodyBuf
 }
 
-func newUpload(c *conn) *upload { return &upload{c: c, notify: make(chan struct{}, 1)} }
-
-func (u *upload) signal() {
-	select {
-	case u.notify <- struct{}{}:
-	default:
-	}
-}
+func newUpload(c *conn) *upload { return &upload{c: c} }
 
 // push runs on the loop with bytes it may not keep (they are copied).
 func (u *upload) push(p []byte) {
@@ -127,10 +110,11 @@ func (u *upload) push(p []byte) {
 	u.bufs = append(u.bufs, append([]byte(nil), p...))
 	u.size += len(p)
 	if u.size > uploadHigh {
-		u.full = true
+		u.paused = true // the loop sees it in isFull and pauses
 	}
+	ch := u.notify
 	u.mu.Unlock()
-	u.signal()
+	signal(ch)
 }
 
 // finish runs on the loop: the body ended (err nil) or failed.
@@ -141,8 +125,9 @@ func (u *upload) finish(err error) {
 		return
 	}
 	u.done, u.err = true, err
+	ch := u.notify
 	u.mu.Unlock()
-	u.signal()
+	signal(ch)
 }
 
 // complete reports whether no more bytes will come.
@@ -156,7 +141,7 @@ func (u *upload) complete() bool {
 func (u *upload) isFull() bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.full
+	return u.paused
 }
 
 // drained runs when the reader took the buffer below uploadLow.
@@ -168,49 +153,11 @@ func (u *upload) drained() {
 // Read reads the body as it arrives. It blocks, so it must not be called on
 // an event loop (it then fails with future.ErrAwaitOnLoop).
 func (u *upload) Read(p []byte) (int, error) {
-	for {
-		u.mu.Lock()
-		if u.closed {
-			u.mu.Unlock()
-			return 0, ErrBodyClosed
-		}
-		if len(u.bufs) > 0 {
-			n := 0
-			for n < len(p) && len(u.bufs) > 0 {
-				m := copy(p[n:], u.bufs[0])
-				n += m
-				if m == len(u.bufs[0]) {
-					u.bufs[0] = nil
-					u.bufs = u.bufs[1:]
-				} else {
-					u.bufs[0] = u.bufs[0][m:]
-				}
-			}
-			u.size -= n
-			resume := u.full && u.size < uploadLow
-			if resume {
-				u.full = false
-			}
-			u.mu.Unlock()
-			if resume {
-				u.drained()
-			}
-			return n, nil
-		}
-		if u.done {
-			err := u.err
-			u.mu.Unlock()
-			if err == nil {
-				return 0, io.EOF
-			}
-			return 0, err
-		}
-		u.mu.Unlock()
-		if loopmark.Active() && loopmark.OnLoop() {
-			return 0, future.ErrAwaitOnLoop
-		}
-		<-u.notify
+	n, resume, err := u.read(p, uploadLow)
+	if resume {
+		u.drained()
 	}
+	return n, err
 }
 
 // Close drops the rest of the body: later bytes are discarded (the
@@ -223,10 +170,11 @@ func (u *upload) Close() error {
 	}
 	u.closed = true
 	u.bufs, u.size = nil, 0
-	resume := u.full
-	u.full = false
+	resume := u.paused
+	u.paused = false
+	ch := u.notify
 	u.mu.Unlock()
-	u.signal()
+	signal(ch)
 	if resume {
 		u.drained()
 	}
