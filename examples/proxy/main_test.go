@@ -126,6 +126,37 @@ func TestBackpressure(t *testing.T) {
 	}
 }
 
+// A slow client and a per-socket buffer far smaller than the transfer:
+// the paused backend socket stops reading, so TCP flow control holds the
+// backend back and nothing has to be buffered or dropped (before the tcp
+// layer stopped reading paused sockets, this closed the connection with
+// ErrBufferFull once 256 KiB piled up).
+func TestSlowClientSmallBuffer(t *testing.T) {
+	const size = 32 << 20
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{9}).Read(data)
+	want := sha256.Sum256(data)
+	to := backend(t, func(c *net.TCPConn) { c.Write(data) })
+	srv := extest.StartServer(t, run, "-to", to, "-max-buffer", "262144")
+	c := dial(t, srv.Port)
+	c.SetReadBuffer(256 << 10)
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	n := 0
+	for n < size {
+		m, err := c.Read(buf)
+		h.Write(buf[:m])
+		n += m
+		if err != nil {
+			t.Fatalf("read %d of %d bytes: %v; proxy log:\n%s", n, size, err, srv.Err.String())
+		}
+		time.Sleep(time.Millisecond) // slower than the backend sends
+	}
+	if [32]byte(h.Sum(nil)) != want {
+		t.Fatal("bytes through the proxy differ")
+	}
+}
+
 // Many connections at once, each with its own peer.
 func TestConcurrentConnections(t *testing.T) {
 	to := backend(t, func(c *net.TCPConn) { io.Copy(c, c) })
