@@ -221,3 +221,52 @@ func TestCloseWriteWhilePausedLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestPullReaderAppliesFlowControl: a socket without OnData that nobody is
+// reading from stops reading once 64 KiB wait, so a peer sending 32 MiB is
+// held back by TCP flow control instead of the socket failing with
+// ErrBufferFull at its 256 KiB bound; reads asked for later get every byte.
+func TestPullReaderAppliesFlowControl(t *testing.T) {
+	r := newRuntime(t)
+	ln := goListener(t)
+	const size = 32 << 20
+	out, sum := randomStream(t, size)
+	var sent atomic.Int64
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for off := 0; off < size; off += 64 << 10 {
+			n, err := c.Write(out[off : off+64<<10])
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	s := await(t, Connect(t.Context(), ln.Addr().String(), withRuntime(r), WithMaxBuffered(256<<10)))
+	defer s.Abort()
+	held := stalled(&sent)
+	if held >= size {
+		t.Fatalf("the peer sent all %d bytes to a socket nobody read", size)
+	}
+	if n := s.BytesRead(); n > 256<<10 {
+		t.Fatalf("socket read %d bytes nobody asked for", n)
+	}
+	t.Logf("peer held back after %d bytes; the socket had read %d", held, s.BytesRead())
+	h := sha256.New()
+	for got := 0; got < size; got += 128 << 10 { // reads within the bound
+		b, err := s.ReadN(128 << 10).Await(t.Context())
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", got, err)
+		}
+		h.Write(b)
+	}
+	var got [32]byte
+	copy(got[:], h.Sum(nil))
+	if got != sum {
+		t.Fatal("bytes differ")
+	}
+}

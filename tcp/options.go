@@ -90,7 +90,10 @@ func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTi
 
 // WithMaxBuffered bounds the received bytes a socket holds for a reader
 // that is paused or has not asked for them yet (default 4 MiB). Past the
-// bound the socket closes with ErrBufferFull.
+// bound the socket closes with ErrBufferFull. Such a socket normally stops
+// reading long before (see Pause), so the bound is reached by a read that
+// wants more (a line longer than the bound), or where reads cannot be
+// stopped.
 func WithMaxBuffered(n int) Option {
 	return func(c *config) {
 		if n > 0 {

@@ -947,6 +947,8 @@ func (s *Socket) onTraffic(c gnet.Conn) gnet.Action {
 	if s.paused || (len(s.reads) == 0 && s.h.OnData == nil) {
 		if len(s.in)-s.inOff > s.cfg.maxBuffered {
 			done = s.failLocked(opError("read", s.addr, ErrBufferFull), nil)
+		} else if !s.rdOff && !s.paused {
+			s.syncReadingLocked() // nobody reads: stop once enough waits
 		}
 		s.mu.Unlock()
 		run(done)
@@ -1095,6 +1097,10 @@ func (s *Socket) read(r readOp) *future.Future[[]byte] {
 		if len(s.reads) == 1 {
 			done = s.serveReadsLocked(nil)
 		}
+		if s.rdOff && !s.paused && !s.unreadLocked() {
+			// Reading stopped while nobody read: a reader is back.
+			s.readAgainLocked()
+		}
 	}
 	s.mu.Unlock()
 	run(done)
@@ -1164,6 +1170,17 @@ func (s *Socket) PauseFor(d time.Duration) {
 	s.exec.Execute(s.syncReading)
 }
 
+// pullHigh is how much a socket without OnData buffers for reads not yet
+// asked for before it stops reading (at most its WithMaxBuffered bound).
+const pullHigh = 64 << 10
+
+// unreadLocked reports whether a pull-style socket (no OnData) holds
+// enough bytes that no read asked for that reading should stop until one
+// does.
+func (s *Socket) unreadLocked() bool {
+	return s.h.OnData == nil && len(s.reads) == 0 && len(s.in)-s.inOff >= min(pullHigh, s.cfg.maxBuffered)
+}
+
 // readAgainLocked turns reads back on (on the loop) after the write side
 // was shut or the socket started closing.
 func (s *Socket) readAgainLocked() {
@@ -1178,7 +1195,8 @@ func (s *Socket) readAgainLocked() {
 }
 
 // syncReading turns gnet's reading of the descriptor off while the socket
-// is paused and on again otherwise. Reads stay on once the write side is
+// is paused, or while a socket without OnData holds enough bytes that no
+// read has asked for (unreadLocked), and on again otherwise. Reads stay on once the write side is
 // shut: with both directions shut the kernel reports EPOLLHUP even to an
 // empty event mask, and gnet would then close without reading what the
 // peer sent before its FIN. Loop only.
@@ -1193,7 +1211,7 @@ func (s *Socket) syncReadingLocked() {
 		s.rdOff = false // gnet has let go of the descriptor
 		return
 	}
-	off := s.paused && !s.wrShut && s.state == stOpen && !s.cfg.bufferPaused
+	off := (s.paused || s.unreadLocked()) && !s.wrShut && s.state == stOpen && !s.cfg.bufferPaused
 	if off == s.rdOff || (off && s.rpFailed) {
 		return
 	}
