@@ -307,96 +307,109 @@ func TestFINBetweenResumeAndDeliveryServesReads(t *testing.T) {
 // came before it: OnEOF (half-open) and OnClose wait, pending reads stay
 // pending, and the socket can still answer the held bytes.
 func TestFINWhilePausedWaitsForResume(t *testing.T) {
-	for _, halfOpen := range []bool{false, true} {
-		for _, pull := range []bool{false, true} {
-			t.Run(fmt.Sprintf("halfOpen=%v/pull=%v", halfOpen, pull), func(t *testing.T) {
-				r := newRuntime(t)
-				l := newEventLog()
-				socks := make(chan *Socket, 1)
-				var line, rest chan error
-				h := Handler{
-					OnConnect: func(s *Socket) {
-						s.Pause()
-						socks <- s
-					},
-					OnEOF:   func(s *Socket) { l.add("eof"); s.Close() },
-					OnClose: func(_ *Socket, err error) { l.add("close"); l.closed <- err },
-				}
-				if pull {
-					line, rest = make(chan error, 1), make(chan error, 1)
-					h.OnConnect = func(s *Socket) {
-						s.Pause()
-						s.ReadLine().OnComplete(func(b []byte, err error) {
-							l.add("line")
+	for _, mode := range pauseModes {
+		for _, halfOpen := range []bool{false, true} {
+			for _, pull := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/halfOpen=%v/pull=%v", mode.name, halfOpen, pull), func(t *testing.T) {
+					r := newRuntime(t)
+					l := newEventLog()
+					socks := make(chan *Socket, 1)
+					var line, rest chan error
+					h := Handler{
+						OnConnect: func(s *Socket) {
+							s.Pause()
+							socks <- s
+						},
+						OnEOF:   func(s *Socket) { l.add("eof"); s.Close() },
+						OnClose: func(_ *Socket, err error) { l.add("close"); l.closed <- err },
+					}
+					if pull {
+						line, rest = make(chan error, 1), make(chan error, 1)
+						h.OnConnect = func(s *Socket) {
+							s.Pause()
+							s.ReadLine().OnComplete(func(b []byte, err error) {
+								l.add("line")
+								l.onData(b)
+								if err == nil {
+									s.WriteString(string(b) + "\n")
+								}
+								line <- err
+							})
+							s.ReadN(10).OnComplete(func(b []byte, err error) { l.add("readN"); rest <- err })
+							socks <- s
+						}
+					} else {
+						h.OnData = func(s *Socket, b []byte) {
+							l.add("data")
 							l.onData(b)
-							if err == nil {
-								s.WriteString(string(b) + "\n")
-							}
-							line <- err
-						})
-						s.ReadN(10).OnComplete(func(b []byte, err error) { l.add("readN"); rest <- err })
-						socks <- s
+							s.Write(b)
+						}
 					}
-				} else {
-					h.OnData = func(s *Socket, b []byte) {
-						l.add("data")
-						l.onData(b)
-						s.Write(b)
+					srv := listen(t, r, h, WithHalfOpen(halfOpen), mode.opt)
+					c, err := net.Dial("tcp", srv.Addr().String())
+					if err != nil {
+						t.Fatal(err)
 					}
-				}
-				srv := listenBuffered(t, r, h, WithHalfOpen(halfOpen))
-				c, err := net.Dial("tcp", srv.Addr().String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				s := <-socks
-				msg := []byte("held line\nxyz")
-				c.Write(msg)
-				c.(*net.TCPConn).CloseWrite()
-				waitFor(t, "the FIN to be read", func() bool {
-					s.mu.Lock()
-					defer s.mu.Unlock()
-					return s.rdEOF
+					defer c.Close()
+					s := <-socks
+					msg := []byte("held line\nxyz")
+					c.Write(msg)
+					c.(*net.TCPConn).CloseWrite()
+					waitFor(t, "the FIN to be read", func() bool {
+						s.mu.Lock()
+						defer s.mu.Unlock()
+						return s.rdEOF
+					})
+					time.Sleep(20 * time.Millisecond) // room for a wrong early event
+					if ev := l.list(); len(ev) != 0 {
+						t.Fatalf("events while paused: %v", ev)
+					}
+					s.Resume()
+					if err := awaitClose(t, l); err != nil {
+						t.Fatalf("OnClose(%v), want nil", err)
+					}
+					var want []string
+					wantEcho := msg
+					if pull {
+						if err := <-line; err != nil {
+							t.Fatalf("ReadLine: %v", err)
+						}
+						if err := <-rest; !errors.Is(err, io.ErrUnexpectedEOF) {
+							t.Fatalf("ReadN(10) = %v, want io.ErrUnexpectedEOF", err)
+						}
+						want = []string{"line", "readN"}
+						wantEcho = []byte("held line\n")
+					} else {
+						want = []string{"data"}
+						if got := l.snapshot(); !bytes.Equal(got, msg) {
+							t.Fatalf("OnData saw %q", got)
+						}
+					}
+					if halfOpen {
+						want = append(want, "eof")
+					}
+					want = append(want, "close")
+					if ev := l.list(); fmt.Sprint(ev) != fmt.Sprint(want) {
+						t.Fatalf("events %v, want %v", ev, want)
+					}
+					if got := readAllTimeout(t, c, 20*time.Second); !bytes.Equal(got, wantEcho) {
+						t.Fatalf("peer got %q, want %q", got, wantEcho)
+					}
 				})
-				time.Sleep(20 * time.Millisecond) // room for a wrong early event
-				if ev := l.list(); len(ev) != 0 {
-					t.Fatalf("events while paused: %v", ev)
-				}
-				s.Resume()
-				if err := awaitClose(t, l); err != nil {
-					t.Fatalf("OnClose(%v), want nil", err)
-				}
-				var want []string
-				wantEcho := msg
-				if pull {
-					if err := <-line; err != nil {
-						t.Fatalf("ReadLine: %v", err)
-					}
-					if err := <-rest; !errors.Is(err, io.ErrUnexpectedEOF) {
-						t.Fatalf("ReadN(10) = %v, want io.ErrUnexpectedEOF", err)
-					}
-					want = []string{"line", "readN"}
-					wantEcho = []byte("held line\n")
-				} else {
-					want = []string{"data"}
-					if got := l.snapshot(); !bytes.Equal(got, msg) {
-						t.Fatalf("OnData saw %q", got)
-					}
-				}
-				if halfOpen {
-					want = append(want, "eof")
-				}
-				want = append(want, "close")
-				if ev := l.list(); fmt.Sprint(ev) != fmt.Sprint(want) {
-					t.Fatalf("events %v, want %v", ev, want)
-				}
-				if got := readAllTimeout(t, c, 20*time.Second); !bytes.Equal(got, wantEcho) {
-					t.Fatalf("peer got %q, want %q", got, wantEcho)
-				}
-			})
+			}
 		}
 	}
+}
+
+// pauseModes are the two ways a paused socket can hold back input: reads
+// turned off (the default: the peer's FIN is still seen, and the kernel's
+// remaining bytes are read when gnet closes), and the buffering fallback.
+var pauseModes = []struct {
+	name string
+	opt  Option
+}{
+	{"readsOff", nil},
+	{"buffered", withBufferedPause()},
 }
 
 // A read left unsatisfied by the FIN gives way to OnData: the bytes it was
@@ -503,75 +516,77 @@ func TestTimedResumeUnderLoadLosesNothing(t *testing.T) {
 // closed. With "/closewrite" this side half-closed first, so no dup keeps
 // a descriptor and only the socket's stop hook can settle it.
 func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
-	for _, name := range []string{"close", "abort", "shutdown", "abort/closewrite", "shutdown/closewrite"} {
-		how, cw, _ := strings.Cut(name, "/")
-		t.Run(name, func(t *testing.T) {
-			r, err := runtime.New(runtime.WithLoops(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			stopped := false
-			t.Cleanup(func() {
-				if !stopped {
+	for _, mode := range pauseModes {
+		for _, name := range []string{"close", "abort", "shutdown", "abort/closewrite", "shutdown/closewrite"} {
+			how, cw, _ := strings.Cut(name, "/")
+			t.Run(mode.name+"/"+name, func(t *testing.T) {
+				r, err := runtime.New(runtime.WithLoops(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				stopped := false
+				t.Cleanup(func() {
+					if !stopped {
+						ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+						defer cancel()
+						r.Shutdown(ctx)
+					}
+				})
+				l := newEventLog()
+				socks := make(chan *Socket, 1)
+				srv := listen(t, r, Handler{
+					OnConnect: func(s *Socket) { s.Pause(); socks <- s },
+					OnData:    func(_ *Socket, b []byte) { l.add("data"); l.onData(b) },
+					OnClose:   func(_ *Socket, err error) { l.add("close"); l.closed <- err },
+				}, mode.opt)
+				c, err := net.Dial("tcp", srv.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				s := <-socks
+				if cw != "" {
+					await(t, s.CloseWrite())
+				}
+				c.Write([]byte("held"))
+				c.(*net.TCPConn).CloseWrite()
+				waitFor(t, "the FIN to be held", func() bool {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					return s.eofDue
+				})
+				switch how {
+				case "close":
+					await(t, s.Close())
+				case "abort":
+					s.Abort()
+				case "shutdown":
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					defer cancel()
-					r.Shutdown(ctx)
+					if err := r.Shutdown(ctx); err != nil {
+						t.Fatalf("shutdown: %v", err)
+					}
+					stopped = true
 				}
-			})
-			l := newEventLog()
-			socks := make(chan *Socket, 1)
-			srv := listenBuffered(t, r, Handler{
-				OnConnect: func(s *Socket) { s.Pause(); socks <- s },
-				OnData:    func(_ *Socket, b []byte) { l.add("data"); l.onData(b) },
-				OnClose:   func(_ *Socket, err error) { l.add("close"); l.closed <- err },
-			})
-			c, err := net.Dial("tcp", srv.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			s := <-socks
-			if cw != "" {
-				await(t, s.CloseWrite())
-			}
-			c.Write([]byte("held"))
-			c.(*net.TCPConn).CloseWrite()
-			waitFor(t, "the FIN to be held", func() bool {
+				err = awaitClose(t, l)
+				if how == "close" && err != nil || how != "close" && !errors.Is(err, ErrClosed) {
+					t.Fatalf("OnClose(%v)", err)
+				}
+				s.Resume() // too late: nothing more is delivered
+				time.Sleep(20 * time.Millisecond)
+				if ev := l.list(); fmt.Sprint(ev) != "[close]" {
+					t.Fatalf("events %v", ev)
+				}
 				s.mu.Lock()
-				defer s.mu.Unlock()
-				return s.eofDue
-			})
-			switch how {
-			case "close":
-				await(t, s.Close())
-			case "abort":
-				s.Abort()
-			case "shutdown":
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				if err := r.Shutdown(ctx); err != nil {
-					t.Fatalf("shutdown: %v", err)
+				fd := s.fd
+				s.mu.Unlock()
+				if fd != -1 || !s.Closed() {
+					t.Fatalf("fd %d, closed %v", fd, s.Closed())
 				}
-				stopped = true
-			}
-			err = awaitClose(t, l)
-			if how == "close" && err != nil || how != "close" && !errors.Is(err, ErrClosed) {
-				t.Fatalf("OnClose(%v)", err)
-			}
-			s.Resume() // too late: nothing more is delivered
-			time.Sleep(20 * time.Millisecond)
-			if ev := l.list(); fmt.Sprint(ev) != "[close]" {
-				t.Fatalf("events %v", ev)
-			}
-			s.mu.Lock()
-			fd := s.fd
-			s.mu.Unlock()
-			if fd != -1 || !s.Closed() {
-				t.Fatalf("fd %d, closed %v", fd, s.Closed())
-			}
-			if got := readAllTimeout(t, c, 20*time.Second); len(got) != 0 {
-				t.Fatalf("peer got %q", got)
-			}
-		})
+				if got := readAllTimeout(t, c, 20*time.Second); len(got) != 0 {
+					t.Fatalf("peer got %q", got)
+				}
+			})
+		}
 	}
 }
