@@ -135,7 +135,7 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		return evRequest, end, nil
 	}
 	if r.over && r.up == nil {
-		return evMore, 0, &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+		return evMore, 0, errTooLarge()
 	}
 	n := 0
 	switch r.cur.mode {
@@ -167,7 +167,7 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		}
 		if err != nil {
 			if err == errBodyTooLarge {
-				return evMore, n, &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+				return evMore, n, errTooLarge()
 			}
 			return evMore, n, errStatus(nethttp.StatusBadRequest, err.Error())
 		}

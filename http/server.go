@@ -252,7 +252,7 @@ func (c *conn) process(now time.Time) {
 				continue
 			}
 			if p := c.rr.cur; p.mode == bodyLength && p.length > c.lim.MaxBodyBytes {
-				c.refuse(&statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge})
+				c.refuse(errTooLarge())
 				break
 			}
 			if c.rr.cur.expect {
@@ -307,7 +307,7 @@ func (c *conn) refuse(err error) {
 func (c *conn) startUpload(limit int64) error {
 	p := c.rr.cur
 	if limit > 0 && p.mode == bodyLength && p.length > limit {
-		return &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+		return errTooLarge()
 	}
 	up := newUpload(c)
 	p.req.Body = up

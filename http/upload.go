@@ -13,6 +13,12 @@ import (
 // fails with it is answered 413.
 var ErrBodyTooLarge = errors.New("http: request body larger than the limit")
 
+// errTooLarge is the refusal of a body over its limit: 413, matching
+// ErrBodyTooLarge.
+func errTooLarge() *statusError {
+	return &statusError{Code: nethttp.StatusRequestEntityTooLarge, Reason: "body larger than the limit", Err: ErrBodyTooLarge}
+}
+
 // errReplied fails a streamed body whose reply went out before the body
 // was read to its end: the rest of it is not read.
 var errReplied = errors.New("http: the reply was sent before the request body ended; the rest is not read")
@@ -128,13 +134,6 @@ func (u *upload) finish(err error) {
 	ch := u.notify
 	u.mu.Unlock()
 	signal(ch)
-}
-
-// complete reports whether no more bytes will come.
-func (u *upload) complete() bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.done
 }
 
 // isFull reports whether the connection must stay paused for the reader.
