@@ -79,8 +79,9 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 		OnClose:    func(sock *tcp.Socket, err error) { sock.Data().(*conn).onClose(err) },
 	}
 	// While a connection is paused (pipeline full, output backed up, a
-	// stream being written) the tcp layer buffers what arrives, up to this
-	// bound, then closes it: at least one whole request must fit.
+	// stream being written, a streamed body's reader lagging) the tcp
+	// layer stops reading it; where it cannot, it buffers what arrives up
+	// to this bound, then closes it: at least one whole request must fit.
 	maxBuf := max(4<<20, s.lim.MaxBodyBytes+int64(s.lim.MaxHeaderBytes))
 	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30)))}, cfg.tcpOpts...)
 	ln, err := tcp.Listen(addr, th, tcpOpts...)
