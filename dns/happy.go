@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -84,6 +85,52 @@ func HappyEyeballs[C any](ctx context.Context, addrs []netip.Addr, dial func(ctx
 	return future.WithContext(ctx, r.p.Future())
 }
 
+// ResolutionDelay is RFC 8305 section 3's Resolution Delay: how long
+// HappyEyeballsLookup waits for IPv6 addresses when the IPv4 ones came
+// first.
+const ResolutionDelay = 50 * time.Millisecond
+
+// HappyEyeballsLookup is HappyEyeballs fed by the two lookups of a name
+// instead of a list (RFC 8305 sections 3 to 5): v6 and v4 are the futures of
+// its AAAA and A answers (Lookup with WithFamily(FamilyV6) and
+// WithFamily(FamilyV4), started together). Connecting starts as soon as
+// the IPv6 answer comes, or ResolutionDelay after the IPv4 answer if the
+// IPv6 one has not come by then, so a slow AAAA query does not hold IPv4
+// back; addresses that come later join the attempts still to make, in
+// DialOrder. The race fails once both lookups have ended and every attempt
+// failed: with the attempts' errors, or with the lookups' error when no
+// address was found (the IPv4 lookup's when both failed). Ending ctx or
+// cancelling the returned future cancels the lookups and the attempts.
+func HappyEyeballsLookup[C any](ctx context.Context, v6, v4 *future.Future[[]netip.Addr], dial func(ctx context.Context, ip netip.Addr) *future.Future[C], release func(C), delay time.Duration) *future.Future[C] {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if ctx.Err() != nil {
+		v6.Cancel(context.Cause(ctx))
+		v4.Cancel(context.Cause(ctx))
+		return future.Rejected[C](context.Cause(ctx))
+	}
+	if delay == 0 {
+		delay = DefaultAttemptDelay
+	}
+	r := &race[C]{
+		ctx:     ctx,
+		dial:    dial,
+		release: release,
+		delay:   max(delay, minAttemptDelay),
+		p:       future.New[C](),
+		lookups: 2,
+	}
+	r.p.OnCancel(func(cause error) {
+		r.cancel(cause)
+		v6.Cancel(cause)
+		v4.Cancel(cause)
+	})
+	v6.OnComplete(func(addrs []netip.Addr, err error) { r.gotV6(addrs, err) })
+	v4.OnComplete(func(addrs []netip.Addr, err error) { r.gotV4(addrs, err) })
+	return future.WithContext(ctx, r.p.Future())
+}
+
 // race is one HappyEyeballs run.
 type race[C any] struct {
 	ctx     context.Context
@@ -100,6 +147,115 @@ type race[C any] struct {
 	errs     []error
 	timer    *time.Timer
 	done     bool
+
+	// HappyEyeballsLookup only: lookups still running, the IPv4 answer
+	// held for the Resolution Delay, and the lookups' errors.
+	lookups   int
+	v6done    bool
+	heldV4    []netip.Addr
+	resTimer  *time.Timer
+	lookupErr [2]error // IPv6, IPv4
+}
+
+// gotV6 takes the IPv6 answer: its addresses, and IPv4 ones held back for
+// it, join the race at once.
+func (r *race[C]) gotV6(addrs []netip.Addr, err error) {
+	r.mu.Lock()
+	r.v6done = true
+	held := r.heldV4
+	r.heldV4 = nil
+	if r.resTimer != nil {
+		r.resTimer.Stop()
+		r.resTimer = nil
+	}
+	r.mu.Unlock()
+	r.add(append(append([]netip.Addr(nil), addrs...), held...)) // addrs may be the cache's
+	r.lookupDone(0, err)
+}
+
+// gotV4 takes the IPv4 answer: it joins the race at once if the IPv6
+// answer is in, else after ResolutionDelay unless the IPv6 one comes first.
+func (r *race[C]) gotV4(addrs []netip.Addr, err error) {
+	r.mu.Lock()
+	if !r.v6done && len(addrs) > 0 {
+		r.heldV4 = addrs
+		r.resTimer = time.AfterFunc(ResolutionDelay, r.releaseV4)
+		addrs = nil
+	}
+	r.mu.Unlock()
+	r.add(addrs)
+	r.lookupDone(1, err)
+}
+
+// releaseV4 ends the Resolution Delay: the held IPv4 addresses join.
+func (r *race[C]) releaseV4() {
+	r.mu.Lock()
+	held := r.heldV4
+	r.heldV4 = nil
+	r.resTimer = nil
+	r.mu.Unlock()
+	r.add(held)
+}
+
+// add puts addresses that just arrived among the attempts still to make
+// and starts one at once if none is running or due.
+func (r *race[C]) add(addrs []netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		return
+	}
+	r.addrs = DialOrder(append(append([]netip.Addr(nil), r.addrs[r.next:]...), addrs...))
+	r.next = 0
+	idle := r.running == 0 && r.timer == nil
+	if !idle && r.timer == nil {
+		r.timer = time.AfterFunc(r.delay, r.launch)
+	}
+	r.mu.Unlock()
+	if idle {
+		r.launch()
+	}
+}
+
+// lookupDone records the end of one lookup (i: 0 IPv6, 1 IPv4) and fails
+// the race if it was the last thing it waited for.
+func (r *race[C]) lookupDone(i int, err error) {
+	r.mu.Lock()
+	r.lookups--
+	r.lookupErr[i] = err
+	r.mu.Unlock()
+	r.maybeFail()
+}
+
+// maybeFail rejects the race when nothing is running, due or awaited.
+func (r *race[C]) maybeFail() {
+	r.mu.Lock()
+	if r.done || r.running > 0 || r.lookups > 0 || len(r.heldV4) > 0 || r.next < len(r.addrs) {
+		r.mu.Unlock()
+		return
+	}
+	r.done = true
+	r.stopTimerLocked()
+	errs := r.errs
+	if len(errs) == 0 {
+		switch {
+		case r.lookupErr[1] != nil:
+			errs = []error{r.lookupErr[1]}
+		case r.lookupErr[0] != nil:
+			errs = []error{r.lookupErr[0]}
+		default:
+			errs = []error{fmt.Errorf("dns: HappyEyeballs: no addresses: %w", ErrNotFound)}
+		}
+	}
+	r.mu.Unlock()
+	if len(errs) == 1 {
+		r.p.Reject(errs[0])
+	} else {
+		r.p.Reject(errors.Join(errs...))
+	}
 }
 
 // launch starts the attempt on the next address, and arms the timer that
@@ -170,19 +326,8 @@ func (r *race[C]) settled(f *future.Future[C], c C, err error) {
 		r.launch() // a failure starts the next attempt at once
 		return
 	}
-	if r.running > 0 {
-		r.mu.Unlock()
-		return
-	}
-	r.done = true
-	r.stopTimerLocked()
-	errs := r.errs
 	r.mu.Unlock()
-	if len(errs) == 1 {
-		r.p.Reject(errs[0])
-	} else {
-		r.p.Reject(errors.Join(errs...))
-	}
+	r.maybeFail()
 }
 
 // cancel stops the race when its future is cancelled (or its ctx ends).
@@ -201,6 +346,10 @@ func (r *race[C]) stopTimerLocked() {
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
+	}
+	if r.resTimer != nil {
+		r.resTimer.Stop()
+		r.resTimer = nil
 	}
 }
 

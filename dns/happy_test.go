@@ -246,3 +246,110 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// answer returns a lookup future that resolves (or, with err, rejects)
+// after d.
+func answer(d time.Duration, addrs []netip.Addr, err error) *future.Future[[]netip.Addr] {
+	p := future.New[[]netip.Addr]()
+	time.AfterFunc(d, func() {
+		if err != nil {
+			p.Reject(err)
+			return
+		}
+		p.Resolve(addrs)
+	})
+	return p.Future()
+}
+
+// A slow AAAA answer does not hold IPv4 back for long: connecting starts
+// ResolutionDelay after the A answer, long before the AAAA one.
+func TestHappyEyeballsLookupSlowAAAA(t *testing.T) {
+	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
+	p6, _ := listenTCP(t, "tcp6", "[::1]:0")
+	d := newTCPDialer(p4, p6)
+	start := time.Now()
+	v6 := answer(3*time.Second, []netip.Addr{loop6}, nil)
+	v4 := answer(0, []netip.Addr{loop4}, nil)
+	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	el := time.Since(start)
+	if got := netip.MustParseAddrPort(c.RemoteAddr().String()).Addr(); got != loop4 {
+		t.Fatalf("connected to %v", got)
+	}
+	if el < ResolutionDelay || el > 2*time.Second {
+		t.Fatalf("connected after %v: want the %v resolution delay, not the slow AAAA answer", el, ResolutionDelay)
+	}
+}
+
+// An AAAA answer within the resolution delay comes first in the attempts,
+// although the A answer arrived before it.
+func TestHappyEyeballsLookupAAAAWithinDelay(t *testing.T) {
+	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
+	p6, _ := listenTCP(t, "tcp6", "[::1]:0")
+	d := newTCPDialer(p4, p6)
+	v6 := answer(10*time.Millisecond, []netip.Addr{loop6}, nil)
+	v4 := answer(0, []netip.Addr{loop4}, nil)
+	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := <-d.order; got != loop6 {
+		t.Fatalf("first attempt to %v, want ::1", got)
+	}
+}
+
+// The IPv6 answer starts connecting at once; IPv4 addresses that come later
+// join the attempts (here they win: IPv6 is refused).
+func TestHappyEyeballsLookupLateIPv4Joins(t *testing.T) {
+	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
+	d := newTCPDialer(p4, deadTCPPort(t, "tcp6", "[::1]:0"))
+	v6 := answer(0, []netip.Addr{loop6}, nil)
+	v4 := answer(200*time.Millisecond, []netip.Addr{loop4}, nil)
+	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
+	if err != nil {
+		t.Fatalf("the IPv4 address that came after the IPv6 attempt failed was not tried: %v", err)
+	}
+	defer c.Close()
+	if <-d.order != loop6 || <-d.order != loop4 {
+		t.Fatal("attempts not in IPv6, IPv4 order")
+	}
+}
+
+// An AAAA query that fails does not delay IPv4; when both lookups fail the
+// race fails with the lookup error.
+func TestHappyEyeballsLookupFailures(t *testing.T) {
+	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
+	d := newTCPDialer(p4, 0)
+	nodata := &net.DNSError{Err: "no such host", Name: "x.test", IsNotFound: true}
+	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(0, []netip.Addr{loop4}, nil), d.dial, release, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	_, err = await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(20*time.Millisecond, nil, nodata), d.dial, release, 0))
+	var de *net.DNSError
+	if !errors.As(err, &de) || !de.IsNotFound {
+		t.Fatalf("err = %v, want the lookups' *net.DNSError", err)
+	}
+}
+
+// Cancelling the race cancels lookups still running.
+func TestHappyEyeballsLookupCancel(t *testing.T) {
+	d := newTCPDialer(0, 0)
+	v6 := future.New[[]netip.Addr]()
+	v4 := future.New[[]netip.Addr]()
+	f := HappyEyeballsLookup(t.Context(), v6.Future(), v4.Future(), d.dial, release, 0)
+	f.Cancel(nil)
+	for _, l := range []*future.Future[[]netip.Addr]{v6.Future(), v4.Future()} {
+		if _, err := await[[]netip.Addr](t, l); !errors.Is(err, future.ErrCanceled) {
+			t.Fatalf("lookup err = %v, want cancelled", err)
+		}
+	}
+	if n := d.started.Load(); n != 0 {
+		t.Fatalf("%d attempts started", n)
+	}
+}

@@ -62,11 +62,11 @@ func parsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// resolve looks host up with the dns package (hosts file, resolv.conf,
-// cache; queries run on the event loops). It is a variable so tests could
-// swap it; it must not block the caller.
-var resolve = func(ctx context.Context, host string) *future.Future[[]netip.Addr] {
-	return future.Handle(dns.Lookup(ctx, host), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
+// resolve looks up host's addresses of one family with the dns package
+// (hosts file, resolv.conf, cache; queries run on the event loops). It is a
+// variable so tests can swap it; it must not block the caller.
+var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
+	return future.Handle(dns.Lookup(ctx, host, dns.WithFamily(fam)), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrDNS) && ctx.Err() != nil {
 				return nil, err
@@ -79,8 +79,10 @@ var resolve = func(ctx context.Context, host string) *future.Future[[]netip.Addr
 
 // Connect opens a connection to addr ("host:port", "[v6]:port" or
 // "unix:///path"). It never blocks the caller or a loop. Host names are
-// resolved with the dns package and the addresses raced with Happy Eyeballs
-// (RFC 8305: IPv6 first, interleaved, 250ms apart).
+// resolved with the dns package, AAAA and A at once, and the addresses
+// raced with Happy Eyeballs (RFC 8305: IPv6 first, interleaved, 250ms
+// apart; connecting starts when the AAAA answer comes, or 50ms after the A
+// answer if the AAAA one is late; see dns.HappyEyeballsLookup).
 // The connect honours ctx and the connect timeout (WithConnectTimeout).
 //
 // The future resolves on the socket's loop, after the handler's OnConnect.
@@ -99,29 +101,36 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 	case t.ip.IsValid():
 		f = dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(t.ip.Unmap(), t.port).String(), addr)
 	default:
-		f = future.Compose(mapErr(resolve(ctx, t.host), "resolve", addr), func(ips []netip.Addr) *future.Future[*Socket] {
-			if len(ips) == 0 {
-				return future.Rejected[*Socket](opError("resolve", addr, ErrDNS))
-			}
-			return dialMany(ctx, cfg, ips, t.port, addr)
-		})
+		f = dialHost(ctx, cfg, t.host, t.port, addr)
 	}
 	f.OnComplete(func(*Socket, error) { cancel() })
 	return f
 }
 
-// dialMany connects to one of ips with Happy Eyeballs (RFC 8305, through
-// the dns package): IPv6 and IPv4 interleaved, the next attempt started
-// after 250ms or as soon as one fails; a loser that connects anyway is
-// aborted.
-func dialMany(ctx context.Context, cfg *config, ips []netip.Addr, port uint16, addr string) *future.Future[*Socket] {
-	if len(ips) == 1 {
-		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ips[0].Unmap(), port).String(), addr)
-	}
-	f := dns.HappyEyeballs(ctx, ips, func(ctx context.Context, ip netip.Addr) *future.Future[*Socket] {
+// dialHost resolves host (AAAA and A at once) and connects to one of its
+// addresses with Happy Eyeballs (RFC 8305, through the dns package): IPv6
+// and IPv4 interleaved, the next attempt started after 250ms or as soon as
+// one fails; a loser that connects anyway is aborted. A failed lookup is a
+// "resolve" error matching ErrDNS, a failed connect a "dial" error.
+func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr string) *future.Future[*Socket] {
+	v6, v4 := resolve(ctx, host, dns.FamilyV6), resolve(ctx, host, dns.FamilyV4)
+	f := dns.HappyEyeballsLookup(ctx, v6, v4, func(ctx context.Context, ip netip.Addr) *future.Future[*Socket] {
 		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ip.Unmap(), port).String(), addr)
 	}, func(s *Socket) { s.Abort() }, 0)
-	return mapErr(f, "dial", addr)
+	return future.Handle(f, func(s *Socket, err error) (*Socket, error) {
+		var oe *OpError
+		switch {
+		case err == nil:
+			return s, nil
+		case errors.As(err, &oe):
+			return nil, err // a connect attempt's own error
+		case errors.Is(err, ErrDNS), errors.As(err, new(*net.DNSError)):
+			return nil, opError("resolve", addr, err)
+		case errors.Is(err, dns.ErrNotFound):
+			return nil, opError("resolve", addr, fmt.Errorf("%w: %w", ErrDNS, err))
+		}
+		return nil, opError("dial", addr, err)
+	})
 }
 
 func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {

@@ -12,13 +12,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
 )
 
-// swapResolve replaces the resolve hook for one test.
+// swapResolve replaces the resolve hook for one test: fn answers for both
+// families, and each lookup keeps the addresses of its own.
 func swapResolve(t *testing.T, fn func(ctx context.Context, host string) *future.Future[[]netip.Addr]) {
 	old := resolve
-	resolve = fn
+	resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
+		return future.Then(fn(ctx, host), func(all []netip.Addr) ([]netip.Addr, error) {
+			var out []netip.Addr
+			for _, a := range all {
+				if (fam == dns.FamilyV4) == (a.Is4() || a.Is4In6()) {
+					out = append(out, a)
+				}
+			}
+			return out, nil
+		})
+	}
 	t.Cleanup(func() { resolve = old })
 }
 
@@ -197,5 +209,34 @@ func TestServerCloseOnLoopFailsFast(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close on a loop blocked")
+	}
+}
+
+// A name whose AAAA answer does not come connects over IPv4 about 50ms
+// after the A answer (RFC 8305's resolution delay), without waiting for it.
+func TestConnectDoesNotWaitForSlowAAAA(t *testing.T) {
+	r := newRuntime(t)
+	srv := listen(t, r, echoHandler())
+	port := srv.Addr().(*net.TCPAddr).Port
+	old := resolve
+	aaaa := future.New[[]netip.Addr]() // answered only when the test ends
+	resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
+		if fam == dns.FamilyV4 {
+			return future.Resolved([]netip.Addr{netip.MustParseAddr("127.0.0.1")})
+		}
+		return aaaa.Future()
+	}
+	t.Cleanup(func() {
+		resolve = old
+		aaaa.Resolve([]netip.Addr{netip.IPv6Loopback()})
+	})
+	start := time.Now()
+	s := await(t, Connect(context.Background(), net.JoinHostPort("slowaaaa.test", itoa(port)), withRuntime(r)))
+	defer s.Abort()
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("connected after %v: Connect waited for the AAAA answer", el)
+	}
+	if got := s.RemoteAddr().(*net.TCPAddr).IP.String(); got != "127.0.0.1" {
+		t.Fatalf("connected to %s", got)
 	}
 }
