@@ -264,3 +264,42 @@ func BenchmarkRouter(b *testing.B) {
 		}
 	}
 }
+
+// TestAllocationBudgetsServer pins the allocations of a pipelined request
+// round trip (server and the test's net/http ReadResponse together, 19
+// today: about 5 in http.ReadRequest, 3 in the handler's Text, 9 in the
+// client's ReadResponse), so a change that adds one per request on the
+// server's hot path fails here instead of hiding in benchmark noise.
+// scripts/test.sh runs it without the race detector, which adds
+// allocations.
+func TestAllocationBudgetsServer(t *testing.T) {
+	if raceOn {
+		t.Skip("the race detector changes allocation counts")
+	}
+	s := startServer(t, Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReaderSize(c, 64<<10)
+	batch := []byte(strings.Repeat("GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n", 16))
+	round := func() {
+		if _, err := c.Write(batch); err != nil {
+			t.Fatal(err)
+		}
+		for range 16 {
+			resp, err := nethttp.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+		}
+	}
+	round() // warm up buffers and timers
+	per := testing.AllocsPerRun(200, round) / 16
+	t.Logf("%.2f allocations per pipelined request (server and client)", per)
+	if per > 19.5 {
+		t.Fatalf("%.2f allocations per pipelined request, budget 19.5", per)
+	}
+}
