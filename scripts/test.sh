@@ -10,7 +10,7 @@ go test -race -count=1 -timeout 30m -v ./... >"$log" 2>&1
 rc=$?
 # Allocation budgets cannot be checked under the race detector (it adds
 # allocations), so those tests skip there and run once more without it.
-go test -count=1 -v -run 'AllocationBudgets' ./future/ ./http/ >>"$log" 2>go test -count=1 -v -run 'AllocationBudgets' ./future/ >>"$log" 2>&1 || rc=11 || rc=1
+go test -count=1 -v -run 'AllocationBudgets' ./future/ ./http/ >>"$log" 2>&1 || rc=1
 grep -Ev '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log"
 tests_pass=$(grep -Ec '^\s*--- PASS' "$log" || true)
 tests_fail=$(grep -Ec '^\s*--- FAIL' "$log" || true)
