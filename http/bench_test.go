@@ -303,3 +303,35 @@ func TestAllocationBudgetsServer(t *testing.T) {
 		t.Fatalf("%.2f allocations per pipelined request, budget 19.5", per)
 	}
 }
+
+// TestAllocationBudgetsClient pins the allocations of one keep-alive GET by
+// this package's client against this package's server, awaited from a
+// plain goroutine (client, server and the request's NewRequest together),
+// so the client's hot path cannot grow unnoticed. Run without -race by
+// scripts/test.sh.
+func TestAllocationBudgetsClient(t *testing.T) {
+	if raceOn {
+		t.Skip("the race detector changes allocation counts")
+	}
+	s := startServer(t, Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
+	c := &Client{}
+	defer c.CloseIdleConnections()
+	url := baseURL(s) + "/hello"
+	ctx := context.Background()
+	get := func() {
+		resp, err := c.Get(ctx, url).Await(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := ReadAll(resp).Await(ctx); err != nil || string(b) != "hello" {
+			t.Fatalf("%q %v", b, err)
+		}
+	}
+	get() // the connection is pooled from here on
+	per := testing.AllocsPerRun(500, get)
+	t.Logf("%.0f allocations per request (client and server)", per)
+	const budget = 29
+	if per > budget {
+		t.Fatalf("%.0f allocations per request, budget %d", per, budget)
+	}
+}
