@@ -226,9 +226,7 @@ func TestStreamBodyEarlyReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(b) != "hello" {
+	if b := readBody(t, resp); b != "hello" {
 		t.Fatalf("after an early reply: %q", b)
 	}
 }
