@@ -799,13 +799,13 @@ func (c *conn) onTimer() {
 		c.dlKind = dlNone
 		c.closeGraceful()
 	case dlBody:
-		if c.rr.up != nil && c.rr.up.isFull() {
-			// Paused for a slow reader, not waiting on the client.
-			c.reqStart = now
-			c.setDeadline(now)
-			return
-		}
-		if c.rr.up != nil {
+		if up := c.rr.up; up != nil {
+			if up.isFull() {
+				// Paused for a slow reader, not waiting on the client.
+				c.reqStart = now
+				c.setDeadline(now)
+				return
+			}
 			c.now = now
 			c.dlKind = dlNone
 			c.failUpload(errStatus(nethttp.StatusRequestTimeout, "request body not received in time"))

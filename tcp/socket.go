@@ -1160,14 +1160,9 @@ func (s *Socket) PauseFor(d time.Duration) {
 	if d > 0 {
 		s.pauseT = time.AfterFunc(d, s.Resume)
 	}
-	if s.rdOff || s.rpFailed || s.exec == nil || s.cfg.bufferPaused {
-		return
+	if !s.rdOff && !s.rpFailed && !s.cfg.bufferPaused {
+		s.syncReadingSoonLocked()
 	}
-	if s.onOwnLoop() {
-		s.syncReadingLocked()
-		return
-	}
-	s.exec.Execute(s.syncReading)
 }
 
 // pullHigh is how much a socket without OnData buffers for reads not yet
@@ -1181,23 +1176,30 @@ func (s *Socket) unreadLocked() bool {
 	return s.h.OnData == nil && len(s.reads) == 0 && len(s.in)-s.inOff >= min(pullHigh, s.cfg.maxBuffered)
 }
 
-// readAgainLocked turns reads back on (on the loop) after the write side
-// was shut or the socket started closing.
+// readAgainLocked turns reads back on after the write side was shut, the
+// socket started closing or a reader came back.
 func (s *Socket) readAgainLocked() {
-	if !s.rdOff {
-		return
+	if s.rdOff {
+		s.syncReadingSoonLocked()
 	}
-	if s.onOwnLoop() {
+}
+
+// syncReadingSoonLocked runs syncReadingLocked now when the caller is on the
+// socket's loop (where the epoll change must happen), else queues it there.
+func (s *Socket) syncReadingSoonLocked() {
+	switch {
+	case s.exec == nil:
+	case s.onOwnLoop():
 		s.syncReadingLocked()
-		return
+	default:
+		s.exec.Execute(s.syncReading)
 	}
-	s.exec.Execute(s.syncReading)
 }
 
 // syncReading turns gnet's reading of the descriptor off while the socket
 // is paused, or while a socket without OnData holds enough bytes that no
-// read has asked for (unreadLocked), and on again otherwise. Reads stay on once the write side is
-// shut: with both directions shut the kernel reports EPOLLHUP even to an
+// read has asked for (unreadLocked), and on again otherwise. Reads stay on
+// once the write side is shut: with both directions shut the kernel reports EPOLLHUP even to an
 // empty event mask, and gnet would then close without reading what the
 // peer sent before its FIN. Loop only.
 func (s *Socket) syncReading() {
