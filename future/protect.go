@@ -4,6 +4,24 @@ import (
 	"github.com/sourcegraph/conc/panics"
 )
 
+// Protect runs fn and returns the *PanicError of a panic in it, or nil.
+// It is goasync's one way to recover a user callback: the value and the
+// stack are captured by conc's panics.NewRecovered. Code that runs user
+// callbacks outside a future chain (socket handlers, HTTP handlers, timer
+// callbacks) calls Protect and rejects, logs or reports the error.
+func Protect(fn func()) *PanicError {
+	var perr *PanicError
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				perr = panicError(v)
+			}
+		}()
+		fn()
+	}()
+	return perr
+}
+
 // protect runs fn and turns a panic into a *PanicError. The recovery is
 // written out here rather than through panics.Catcher because a Catcher
 // escapes to the heap, which would cost an allocation per callback; the
