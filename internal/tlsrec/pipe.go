@@ -1,0 +1,177 @@
+package tlsrec
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// errWouldBlock is what the pipe's Read returns in nonblocking mode when no
+// input is buffered. crypto/tls treats a net.Error whose Temporary method
+// reports true as retryable and keeps its partial record.
+var errWouldBlock error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "tlsrec: no input buffered" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }
+
+// pipe is the in-memory net.Conn under the tls.Conn. Input is fed by the
+// owner; output is collected for the owner to send.
+type pipe struct {
+	mu       sync.Mutex
+	cond     sync.Cond // waits of a blocking Read
+	in       []byte    // owned unread input, in[off:]
+	off      int
+	borrow   []byte // input lent for the duration of one Receive call
+	blocking bool
+	eof      bool  // the peer closed its side of the transport
+	err      error // set by fail: every later Read and Write returns it
+	out      []byte
+	onOutput func() // called when out goes from empty to non-empty
+}
+
+func newPipe(onOutput func()) *pipe {
+	p := &pipe{blocking: true, onOutput: onOutput}
+	p.cond.L = &p.mu
+	return p
+}
+
+// Read implements net.Conn for crypto/tls.
+func (p *pipe) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if p.err != nil {
+			return 0, p.err
+		}
+		if p.off < len(p.in) {
+			n := copy(b, p.in[p.off:])
+			p.off += n
+			if p.off == len(p.in) {
+				p.resetInLocked()
+			}
+			return n, nil
+		}
+		if len(p.borrow) > 0 {
+			n := copy(b, p.borrow)
+			p.borrow = p.borrow[n:]
+			return n, nil
+		}
+		if p.eof {
+			return 0, io.EOF
+		}
+		if !p.blocking {
+			return 0, errWouldBlock
+		}
+		p.cond.Wait()
+	}
+}
+
+// resetInLocked empties the input buffer, dropping a large one so an idle
+// connection does not keep a burst's worth of memory.
+func (p *pipe) resetInLocked() {
+	if cap(p.in) > 64<<10 {
+		p.in = nil
+	} else {
+		p.in = p.in[:0]
+	}
+	p.off = 0
+}
+
+// feed appends input (copied) and wakes a blocked Read.
+func (p *pipe) feed(b []byte) {
+	p.mu.Lock()
+	p.in = append(p.in, b...)
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+// keepBorrowedLocked copies what crypto/tls left of lent input into the
+// owned buffer.
+func (p *pipe) keepBorrowedLocked() {
+	if len(p.borrow) > 0 {
+		p.in = append(p.in, p.borrow...)
+	}
+	p.borrow = nil
+}
+
+// closeInput records the peer's end of stream.
+func (p *pipe) closeInput() {
+	p.mu.Lock()
+	p.eof = true
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+// fail makes every later Read and Write return err (the first error wins)
+// and wakes a blocked Read.
+func (p *pipe) fail(err error) {
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// Write implements net.Conn for crypto/tls: records are collected for the
+// owner. Writes never block.
+func (p *pipe) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	if p.err != nil {
+		err := p.err
+		p.mu.Unlock()
+		return 0, err
+	}
+	notify := len(p.out) == 0 && len(b) > 0
+	p.out = append(p.out, b...)
+	p.mu.Unlock()
+	if notify && p.onOutput != nil {
+		p.onOutput()
+	}
+	return len(b), nil
+}
+
+// take appends the collected output to dst and empties it.
+func (p *pipe) take(dst []byte) []byte {
+	p.mu.Lock()
+	dst = append(dst, p.out...)
+	if cap(p.out) > 64<<10 {
+		p.out = nil
+	} else {
+		p.out = p.out[:0]
+	}
+	p.mu.Unlock()
+	return dst
+}
+
+func (p *pipe) pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.out)
+}
+
+// Close implements net.Conn: crypto/tls calls it from Conn.Close, after its
+// close_notify went to Write.
+func (p *pipe) Close() error {
+	p.fail(net.ErrClosed)
+	return nil
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "tlsrec" }
+func (pipeAddr) String() string  { return "tlsrec" }
+
+func (p *pipe) LocalAddr() net.Addr  { return pipeAddr{} }
+func (p *pipe) RemoteAddr() net.Addr { return pipeAddr{} }
+
+// Deadlines are the engine's business (handshake timeout) and the owner's
+// (socket timeouts); crypto/tls only sets write deadlines around
+// close_notify, and the pipe's writes never block.
+func (p *pipe) SetDeadline(time.Time) error      { return nil }
+func (p *pipe) SetReadDeadline(time.Time) error  { return nil }
+func (p *pipe) SetWriteDeadline(time.Time) error { return nil }
