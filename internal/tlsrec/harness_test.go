@@ -206,8 +206,12 @@ func (lc *loopConn) handshake() error {
 	return err
 }
 
-// Write encrypts p on the loop and queues it.
+// Write waits for the handshake, then encrypts p on the loop and queues
+// it.
 func (lc *loopConn) Write(p []byte) (int, error) {
+	if err := lc.handshake(); err != nil {
+		return 0, err
+	}
 	var err error
 	lc.onLoop(func() {
 		var ct []byte
