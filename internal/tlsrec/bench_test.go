@@ -35,8 +35,8 @@ func BenchmarkRecord(b *testing.B) {
 // handshake on the blocking-work pool.
 func BenchmarkHandshake(b *testing.B) {
 	p := testPKI(b)
-	scfg := serverConfig(p.localhost, tls.VersionTLS13, tls.VersionTLS13)
-	ccfg := p.clientConfig("localhost", tls.VersionTLS13, tls.VersionTLS13)
+	scfg := serverConfig(p.Localhost, tls.VersionTLS13, tls.VersionTLS13)
+	ccfg := p.ClientConfig("localhost", tls.VersionTLS13, tls.VersionTLS13)
 	sig := make(chan struct{}, 1)
 	opts := Options{OnOutput: func() {
 		select {

@@ -109,11 +109,11 @@ func TestBulkBothWays(t *testing.T) {
 			var lc *loopConn
 			var goSide *tls.Conn
 			if c.client {
-				goSide = tls.Server(peer, serverConfig(p.localhost, c.v, c.v))
-				lc = startLoopConn(t, ours, func(o Options) *Engine { return Client(p.clientConfig("localhost", c.v, c.v), o) })
+				goSide = tls.Server(peer, serverConfig(p.Localhost, c.v, c.v))
+				lc = startLoopConn(t, ours, func(o Options) *Engine { return Client(p.ClientConfig("localhost", c.v, c.v), o) })
 			} else {
-				goSide = tls.Client(peer, p.clientConfig("localhost", c.v, c.v))
-				lc = startLoopConn(t, ours, func(o Options) *Engine { return Server(serverConfig(p.localhost, c.v, c.v), o) })
+				goSide = tls.Client(peer, p.ClientConfig("localhost", c.v, c.v))
+				lc = startLoopConn(t, ours, func(o Options) *Engine { return Server(serverConfig(p.Localhost, c.v, c.v), o) })
 			}
 			defer lc.shutdown()
 			defer goSide.Close()

@@ -22,7 +22,7 @@ func dialBadServer(t *testing.T, cert tls.Certificate, name string) error {
 	srv := tls.Server(peer, serverConfig(cert, 0, 0))
 	done := make(chan struct{})
 	go func() { srv.Handshake(); srv.Close(); close(done) }()
-	lc := startLoopConn(t, ours, func(o Options) *Engine { return Client(p.clientConfig(name, 0, 0), o) })
+	lc := startLoopConn(t, ours, func(o Options) *Engine { return Client(p.ClientConfig(name, 0, 0), o) })
 	err := lc.handshake()
 	lc.shutdown()
 	<-done
@@ -37,7 +37,7 @@ func dialBadServer(t *testing.T, cert tls.Certificate, name string) error {
 }
 
 func TestRejectUnknownCA(t *testing.T) {
-	err := dialBadServer(t, testPKI(t).untrusted, "localhost")
+	err := dialBadServer(t, testPKI(t).Untrusted, "localhost")
 	var uae x509.UnknownAuthorityError
 	if !errors.As(err, &uae) {
 		t.Fatalf("%v: not an x509.UnknownAuthorityError", err)
@@ -45,7 +45,7 @@ func TestRejectUnknownCA(t *testing.T) {
 }
 
 func TestRejectWrongHost(t *testing.T) {
-	err := dialBadServer(t, testPKI(t).a, "localhost")
+	err := dialBadServer(t, testPKI(t).A, "localhost")
 	var he x509.HostnameError
 	if !errors.As(err, &he) || he.Host != "localhost" {
 		t.Fatalf("%v: not an x509.HostnameError for localhost", err)
@@ -53,7 +53,7 @@ func TestRejectWrongHost(t *testing.T) {
 }
 
 func TestRejectExpired(t *testing.T) {
-	err := dialBadServer(t, testPKI(t).expired, "localhost")
+	err := dialBadServer(t, testPKI(t).Expired, "localhost")
 	var cie x509.CertificateInvalidError
 	if !errors.As(err, &cie) || cie.Reason != x509.Expired {
 		t.Fatalf("%v: not an x509.CertificateInvalidError (Expired)", err)
@@ -67,7 +67,7 @@ func serveEngine(t *testing.T, timeout time.Duration) (*loopConn, net.Conn) {
 	ours, peer := tcpPair(t)
 	lc := startLoopConn(t, ours, func(o Options) *Engine {
 		o.HandshakeTimeout = timeout
-		return Server(serverConfig(testPKI(t).localhost, 0, 0), o)
+		return Server(serverConfig(testPKI(t).Localhost, 0, 0), o)
 	})
 	t.Cleanup(func() { peer.Close(); lc.shutdown() })
 	return lc, peer
@@ -176,7 +176,7 @@ func TestClientAgainstGarbageServer(t *testing.T) {
 		peer.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
 	}()
 	lc := startLoopConn(t, ours, func(o Options) *Engine {
-		return Client(testPKI(t).clientConfig("localhost", 0, 0), o)
+		return Client(testPKI(t).ClientConfig("localhost", 0, 0), o)
 	})
 	defer lc.shutdown()
 	err := lc.handshake()
@@ -191,7 +191,7 @@ func TestClientAgainstSilentServer(t *testing.T) {
 	defer peer.Close()
 	lc := startLoopConn(t, ours, func(o Options) *Engine {
 		o.HandshakeTimeout = 300 * time.Millisecond
-		return Client(testPKI(t).clientConfig("localhost", 0, 0), o)
+		return Client(testPKI(t).ClientConfig("localhost", 0, 0), o)
 	})
 	defer lc.shutdown()
 	if err := lc.handshake(); !errors.Is(err, ErrHandshakeTimeout) {

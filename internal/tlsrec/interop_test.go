@@ -45,13 +45,13 @@ func TestInteropEngineClientGoServer(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
 			ours, peer := tcpPair(t)
-			scfg := serverConfig(p.localhost, v.v, v.v)
+			scfg := serverConfig(p.Localhost, v.v, v.v)
 			scfg.NextProtos = []string{"h2", "echo/1"}
 			srv := tls.Server(peer, scfg)
 			done := make(chan error, 1)
 			go func() { done <- echoPeer(srv) }()
 
-			ccfg := p.clientConfig("localhost", v.v, v.v)
+			ccfg := p.ClientConfig("localhost", v.v, v.v)
 			ccfg.NextProtos = []string{"echo/1"}
 			lc := startLoopConn(t, ours, func(o Options) *Engine { return Client(ccfg, o) })
 			defer lc.shutdown()
@@ -81,11 +81,11 @@ func TestInteropGoClientEngineServer(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
 			ours, peer := tcpPair(t)
-			scfg := serverConfig(p.localhost, v.v, v.v)
+			scfg := serverConfig(p.Localhost, v.v, v.v)
 			scfg.NextProtos = []string{"http/1.1"}
 			lc := startLoopConn(t, ours, func(o Options) *Engine { return Server(scfg, o) })
 			defer lc.shutdown()
-			ccfg := p.clientConfig("localhost", v.v, v.v)
+			ccfg := p.ClientConfig("localhost", v.v, v.v)
 			ccfg.NextProtos = []string{"h2", "http/1.1"}
 			cli := tls.Client(peer, ccfg)
 			defer cli.Close()
@@ -118,12 +118,12 @@ func TestFirstDataWithFinished(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			ours, peer := tcpPair(t)
 			lc := startLoopConn(t, ours, func(o Options) *Engine {
-				return Server(serverConfig(p.localhost, v.v, v.v), o)
+				return Server(serverConfig(p.Localhost, v.v, v.v), o)
 			})
 			defer lc.shutdown()
 			// The Go client's first Write follows its Finished at once;
 			// in TLS 1.3 they usually arrive in one read.
-			cli := tls.Client(peer, p.clientConfig("localhost", v.v, v.v))
+			cli := tls.Client(peer, p.ClientConfig("localhost", v.v, v.v))
 			defer cli.Close()
 			if _, err := cli.Write([]byte("hello")); err != nil {
 				t.Fatal(err)

@@ -19,8 +19,8 @@ func newMemPair(t testing.TB, v uint16) *memPair {
 	t.Helper()
 	p := testPKI(t)
 	mp := &memPair{
-		c: Client(p.clientConfig("localhost", v, v), Options{}),
-		s: Server(serverConfig(p.localhost, v, v), Options{}),
+		c: Client(p.ClientConfig("localhost", v, v), Options{}),
+		s: Server(serverConfig(p.Localhost, v, v), Options{}),
 	}
 	ch := mp.c.Handshake(context.Background())
 	sh := mp.s.Handshake(context.Background())

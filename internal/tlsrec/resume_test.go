@@ -13,8 +13,8 @@ func TestResumeEngineClient(t *testing.T) {
 	p := testPKI(t)
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
-			scfg := serverConfig(p.localhost, v.v, v.v)
-			ccfg := p.clientConfig("localhost", v.v, v.v)
+			scfg := serverConfig(p.Localhost, v.v, v.v)
+			ccfg := p.ClientConfig("localhost", v.v, v.v)
 			ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 			for i, want := range []bool{false, true} {
 				ours, peer := tcpPair(t)
@@ -42,8 +42,8 @@ func TestResumeEngineServer(t *testing.T) {
 	p := testPKI(t)
 	for _, v := range versions {
 		t.Run(v.name, func(t *testing.T) {
-			scfg := serverConfig(p.localhost, v.v, v.v)
-			ccfg := p.clientConfig("localhost", v.v, v.v)
+			scfg := serverConfig(p.Localhost, v.v, v.v)
+			ccfg := p.ClientConfig("localhost", v.v, v.v)
 			ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 			for i, want := range []bool{false, true} {
 				ours, peer := tcpPair(t)
@@ -71,7 +71,7 @@ func TestResumeEngineServer(t *testing.T) {
 // GetConfigForClient.
 func TestSNI(t *testing.T) {
 	p := testPKI(t)
-	byName := map[string]*tls.Certificate{"a.test": &p.a, "b.test": &p.b}
+	byName := map[string]*tls.Certificate{"a.test": &p.A, "b.test": &p.B}
 	configs := map[string]*tls.Config{
 		"GetCertificate": {GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return byName[h.ServerName], nil
@@ -87,7 +87,7 @@ func TestSNI(t *testing.T) {
 				ours, peer := tcpPair(t)
 				lc := startLoopConn(t, ours, func(o Options) *Engine { return Server(scfg, o) })
 				defer lc.shutdown()
-				ccfg := p.clientConfig(name, 0, 0)
+				ccfg := p.ClientConfig(name, 0, 0)
 				ccfg.NextProtos = []string{"proto-" + name}
 				cli := tls.Client(peer, ccfg)
 				defer cli.Close()

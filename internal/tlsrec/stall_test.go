@@ -16,7 +16,7 @@ import (
 func TestUnfinishedHandshakesCostNoWorker(t *testing.T) {
 	const n = 5000
 	p := testPKI(t)
-	scfg := serverConfig(p.localhost, 0, 0)
+	scfg := serverConfig(p.Localhost, 0, 0)
 	hello := clientHello(t, tls.VersionTLS13)
 	half := hello[:len(hello)/2]
 

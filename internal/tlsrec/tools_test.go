@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,13 +28,8 @@ func needTool(t *testing.T, name string) string {
 
 // pkiFiles writes the CA and the localhost certificate for the tools.
 func pkiFiles(t *testing.T) (dir, caFile, certFile, keyFile string) {
-	p := testPKI(t)
 	dir = t.TempDir()
-	caFile = filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(caFile, p.ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = writePEM(t, dir, "localhost", p.localhost)
+	caFile, certFile, keyFile = testPKI(t).Files(t, dir)
 	return dir, caFile, certFile, keyFile
 }
 
@@ -86,7 +80,7 @@ func lineReply(reply string) func(*loopConn) {
 func TestOpenSSLClient(t *testing.T) {
 	openssl := needTool(t, "openssl")
 	dir, caFile, _, _ := pkiFiles(t)
-	scfg := serverConfig(testPKI(t).localhost, 0, 0)
+	scfg := serverConfig(testPKI(t).Localhost, 0, 0)
 	scfg.NextProtos = []string{"http/1.1"}
 	addr := engineServer(t, scfg, lineReply("pong\n"))
 	for _, v := range []string{"-tls1_2", "-tls1_3"} {
@@ -156,7 +150,7 @@ func TestOpenSSLServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lc := startLoopConn(t, c, func(o Options) *Engine { return Client(p.clientConfig("localhost", v.v, v.v), o) })
+			lc := startLoopConn(t, c, func(o Options) *Engine { return Client(p.ClientConfig("localhost", v.v, v.v), o) })
 			defer lc.shutdown()
 			if err := lc.handshake(); err != nil {
 				t.Fatal(err)
@@ -193,7 +187,7 @@ func reverse(s string) string {
 func TestCurl(t *testing.T) {
 	curl := needTool(t, "curl")
 	_, caFile, _, _ := pkiFiles(t)
-	scfg := serverConfig(testPKI(t).localhost, 0, 0)
+	scfg := serverConfig(testPKI(t).Localhost, 0, 0)
 	scfg.NextProtos = []string{"http/1.1"}
 	body := "hello from the loop\n"
 	addr := engineServer(t, scfg, func(lc *loopConn) {
