@@ -227,6 +227,20 @@ func (e *Engine) Receive(dst, p []byte) ([]byte, error) {
 	return dst, err
 }
 
+// Feed buffers ciphertext for the handshake or for the next Receive or
+// Drain, without decrypting it (p is copied). An owner uses it for bytes
+// that arrive after the handshake ended but before it has taken over the
+// connection, so that Drain then decrypts them in order.
+func (e *Engine) Feed(p []byte) {
+	if e.state.Load() == stateFailed {
+		return
+	}
+	e.p.feed(p)
+	if e.state.Load() == stateWaitingHello {
+		e.maybeStart()
+	}
+}
+
 // maybeStart starts a server handshake once the ClientHello is complete.
 func (e *Engine) maybeStart() {
 	e.p.mu.Lock()
