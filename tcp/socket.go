@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -991,7 +992,7 @@ func (s *Socket) pushRest() {
 func (s *Socket) serveReadsLocked(done []func()) []func() {
 	for len(s.reads) > 0 && !s.paused {
 		r := &s.reads[0]
-		data, ok, err := s.take(r)
+		raw, n, ok, err := s.take(r)
 		if !ok {
 			break
 		}
@@ -1001,7 +1002,7 @@ func (s *Socket) serveReadsLocked(done []func()) []func() {
 		if err != nil {
 			done = append(done, func() { p.Reject(err) })
 		} else {
-			done = append(done, func() { p.Resolve(data) })
+			done = append(done, func() { s.settleRead(p, raw, n) })
 		}
 	}
 	if len(s.reads) == 0 {
@@ -1010,26 +1011,28 @@ func (s *Socket) serveReadsLocked(done []func()) []func() {
 	return done
 }
 
-// take cuts what r asks for from the buffer, if it is there.
-func (s *Socket) take(r *readOp) ([]byte, bool, error) {
+// take cuts what r asks for from the buffer, if it is there: raw is a copy
+// of the bytes cut, and the read's result is raw[:n] (a line without its
+// ending).
+func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 	avail := s.in[s.inOff:]
-	var n, cut int
+	var cut int
 	switch r.kind {
 	case readN:
 		if len(avail) < r.n {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		n, cut = r.n, r.n
 	case readLine:
 		i := bytes.IndexByte(avail, '\n')
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		cut, n = i+1, i
 		if n > 0 && avail[n-1] == '\r' {
@@ -1039,15 +1042,15 @@ func (s *Socket) take(r *readOp) ([]byte, bool, error) {
 		i := bytes.Index(avail, r.delim)
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		n = i + len(r.delim)
 		cut = n
 	}
-	data := make([]byte, n)
-	copy(data, avail[:n])
+	raw = make([]byte, cut)
+	copy(raw, avail)
 	s.inOff += cut
 	if s.inOff == len(s.in) {
 		s.in, s.inOff = s.in[:0], 0
@@ -1055,7 +1058,7 @@ func (s *Socket) take(r *readOp) ([]byte, bool, error) {
 		m := copy(s.in, s.in[s.inOff:])
 		s.in, s.inOff = s.in[:m], 0
 	}
-	return data, true, nil
+	return raw, n, true, nil
 }
 
 // eofReadsLocked serves what it can and rejects the rest with io.EOF (or
@@ -1080,6 +1083,11 @@ func (s *Socket) eofReadsLocked(done []func()) []func() {
 func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	r.p = future.New[[]byte]()
 	f := r.p.Future()
+	p := r.p
+	// A read that is cancelled (timer.Timeout, Cancel, WithContext, a
+	// join's loser) leaves the queue untouched by it: it never takes
+	// bytes, and the reads behind it move up.
+	p.OnCancel(func(error) { s.cancelRead(p) })
 	s.mu.Lock()
 	var done []func()
 	switch {
@@ -1105,6 +1113,43 @@ func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	s.mu.Unlock()
 	run(done)
 	return f
+}
+
+// cancelRead takes a cancelled read out of the queue. If it was the head,
+// the reads behind it may be served from what is buffered: that happens on
+// the loop, where read futures settle.
+func (s *Socket) cancelRead(p *future.Promise[[]byte]) {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.reads, func(r readOp) bool { return r.p == p })
+	if i < 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.reads = slices.Delete(s.reads, i, i+1)
+	exec := s.exec
+	s.mu.Unlock()
+	if i == 0 && exec != nil {
+		exec.Execute(s.deliver)
+	}
+}
+
+// settleRead resolves a served read with raw[:n] (raw is what was cut
+// from the stream, line ending included). If the read was cancelled in the
+// meantime, from another goroutine after the bytes were cut, raw goes back
+// to the front of the buffer for the reads behind it. Loop only.
+func (s *Socket) settleRead(p *future.Promise[[]byte], raw []byte, n int) {
+	if p.Resolve(raw[:n:n]) {
+		return
+	}
+	s.mu.Lock()
+	if s.closeErr != nil || s.finalErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.in = append(append(make([]byte, 0, len(raw)+len(s.in)-s.inOff), raw...), s.in[s.inOff:]...)
+	s.inOff = 0
+	s.mu.Unlock()
+	s.deliver()
 }
 
 // ReadN returns a future of the next n bytes. Reads are served in the
