@@ -3,11 +3,17 @@ package tcp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/timer"
 )
 
@@ -102,5 +108,41 @@ func TestCancelledHeadReadLetsTheNextOneServe(t *testing.T) {
 	head.Cancel(nil)
 	if got := string(await(t, next)); got != "short" {
 		t.Fatalf("next = %q", got)
+	}
+}
+
+// A connect that runs out of its connect timeout says so, still matching
+// ErrTimeout and context.DeadlineExceeded; it and a refused connect are
+// logged at debug level without naming anything (issue 11, item 5).
+func TestConnectTimeoutSaysSoAndFailuresAreLogged(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	logx.Set(zap.New(core))
+	t.Cleanup(func() { logx.Set(nil) })
+	r := newRuntime(t)
+
+	err := awaitErr(t, Connect(context.Background(), fullBacklog(t), withRuntime(r), WithConnectTimeout(50*time.Millisecond)))
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("connect: %v", err)
+	}
+	if !strings.Contains(err.Error(), "connect timeout") {
+		t.Fatalf("connect error %q does not say \"connect timeout\"", err)
+	}
+
+	ln := goListener(t)
+	refused := ln.Addr().String()
+	ln.Close()
+	if err := awaitErr(t, Connect(context.Background(), refused, withRuntime(r))); !errors.Is(err, ErrRefused) {
+		t.Fatalf("refused connect: %v", err)
+	}
+	for _, want := range []string{"connect timeout", "refused"} {
+		found := false
+		for _, e := range logs.FilterMessage("tcp connect failed").All() {
+			if strings.Contains(fmt.Sprint(e.ContextMap()["error"]), want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no debug line for the failed connect (%s); lines: %v", want, logs.All())
+		}
 	}
 }

@@ -114,6 +114,7 @@ type Socket struct {
 	wrShut     bool // no more writes accepted
 	shutAfter  bool // shutdown(SHUT_WR) once the queue drains
 	userClose  bool // this side asked gnet to close
+	reset      bool // Abort: close with a reset (SO_LINGER 0)
 	closeErr   error
 	finalErr   error
 	dataV      any
@@ -263,14 +264,21 @@ func (s *Socket) BytesRead() int64 { return s.bytesRead.Load() }
 // BytesWritten returns the number of bytes handed to the kernel.
 func (s *Socket) BytesWritten() int64 { return s.bytesWritten.Load() }
 
-// Closed reports whether the socket is fully closed.
+// Closed reports whether the socket is closed: fully closed, or failed
+// (Abort, a timeout, a reset) and finishing its close on the loop. A
+// closed socket does no more I/O.
 func (s *Socket) Closed() bool { return s.closed.Load() }
 
 // Err returns why the socket closed: nil while open or after a clean close.
+// After a failure (Abort, a timeout, a reset, ...) it is set at once, even
+// while the close is still finishing on the loop.
 func (s *Socket) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.finalErr
+	if s.finalErr != nil {
+		return s.finalErr
+	}
+	return s.closeErr
 }
 
 // Data returns the value stored with SetData.
@@ -607,6 +615,19 @@ func (s *Socket) Close() *future.Future[struct{}] {
 		s.closeP = future.New[struct{}]()
 	}
 	f := s.closeP.Future()
+	if s.state == stClosed {
+		// Already closed (by the peer, Abort, a timeout, an earlier
+		// Close): settle at once with how it ended.
+		err := s.finalErr
+		p := s.closeP
+		s.mu.Unlock()
+		if err == nil {
+			p.Resolve(struct{}{})
+		} else {
+			p.Reject(err)
+		}
+		return f
+	}
 	if s.state != stOpen {
 		s.mu.Unlock()
 		return f
@@ -623,9 +644,15 @@ func (s *Socket) Close() *future.Future[struct{}] {
 	return f
 }
 
-// Abort closes the socket at once, dropping queued output. Pending
-// futures reject with ErrClosed.
+// Abort closes the socket at once, dropping queued output, and resets the
+// connection (SO_LINGER 0, then close): the peer reads ECONNRESET, not a
+// clean EOF, so a truncated stream never looks complete. Pending futures
+// reject with ErrClosed; when Abort returns, Closed is true and Err
+// matches ErrClosed. Use Close for a graceful close.
 func (s *Socket) Abort() {
+	s.mu.Lock()
+	s.reset = true
+	s.mu.Unlock()
 	s.fail(opError("close", s.addr, ErrClosed))
 }
 
@@ -675,9 +702,15 @@ func (s *Socket) failLocked(err error, done []func()) []func() {
 	if logx.Debug() {
 		s.log("fail", err)
 	}
+	s.closed.Store(true)
 	s.state = stClosing
 	s.wrShut = true
 	s.readAgainLocked()
+	if s.fd >= 0 && (s.queued > 0 || s.reset) {
+		// The stream is cut short (Abort, or output dropped): reset, so
+		// the peer does not take the end for a clean one.
+		_ = unix.SetsockoptLinger(s.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
 	s.out, s.queued = nil, 0
 	done = s.rejectPendingLocked(err, done)
 	if s.c != nil {
