@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
@@ -99,6 +101,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 		}
 		return future.Rejected[*Socket](err)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.connectTimeout, errConnectTimeout)
 	var f *future.Future[*Socket]
 	switch {
@@ -110,11 +113,12 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 		f = dialHost(ctx, cfg, t.host, t.port, addr)
 	}
 	return future.Handle(f, func(s *Socket, err error) (*Socket, error) {
-		cancel()
+		defer cancel() // after the cause was read
 		if err == nil {
 			return s, nil
 		}
-		if errors.Is(err, context.DeadlineExceeded) && context.Cause(ctx) == errConnectTimeout {
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
+		if timedOut && parent.Err() == nil && (context.Cause(ctx) == errConnectTimeout || ctx.Err() == nil && pastDeadline(ctx)) {
 			// The connect timeout, not the caller's deadline: say so.
 			op := "dial"
 			var oe *OpError
@@ -128,6 +132,13 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 		}
 		return nil, err
 	})
+}
+
+// pastDeadline reports whether ctx's deadline has passed (its timer may not
+// have fired yet).
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // errConnectTimeout ends a connect that took longer than its connect

@@ -592,7 +592,6 @@ func (s *Socket) CloseWrite() *future.Future[struct{}] {
 		return future.Rejected[struct{}](opError("close", s.addr, err))
 	}
 	s.wrShut = true
-	s.readAgainLocked()
 	s.shutAfter = true
 	s.shutP = future.New[struct{}]()
 	f := s.shutP.Future()
@@ -1291,7 +1290,7 @@ func (s *Socket) syncReadingLocked() {
 		s.rdOff = false // gnet has let go of the descriptor
 		return
 	}
-	off := (s.paused || s.unreadLocked()) && !s.wrShut && s.state == stOpen && !s.cfg.bufferPaused
+	off := (s.paused || s.unreadLocked()) && s.state != stClosed && s.closeErr == nil && !s.cfg.bufferPaused
 	if off == s.rdOff || (off && s.rpFailed) {
 		return
 	}
