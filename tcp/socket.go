@@ -192,11 +192,11 @@ func (s *Socket) attach(c gnet.Conn) {
 // connected counts the socket and runs OnConnect.
 func (s *Socket) connected() {
 	if s.srv != nil {
-		statIn.Add(1)
-		statAccepted.Add(1)
+		stats.ConnsIn.Add(1)
+		stats.AcceptedTotal.Add(1)
 	} else {
-		statOut.Add(1)
-		statDialed.Add(1)
+		stats.ConnsOut.Add(1)
+		stats.DialedTotal.Add(1)
 	}
 	if logx.Debug() {
 		s.log("open", nil)
@@ -382,7 +382,6 @@ func (s *Socket) writeNow(p []byte) (int, error) {
 
 func (s *Socket) addWritten(n int) {
 	s.bytesWritten.Add(int64(n))
-	statBytesWritten.Add(int64(n))
 	stats.BytesWritten.Add(int64(n))
 	s.accepted += uint64(n)
 	s.flushed += uint64(n)
@@ -464,7 +463,6 @@ func (s *Socket) flushLocked(done []func()) []func() {
 		}
 		progressed = true
 		s.bytesWritten.Add(int64(n))
-		statBytesWritten.Add(int64(n))
 		stats.BytesWritten.Add(int64(n))
 		s.flushed += uint64(n)
 		s.queued -= n
@@ -809,7 +807,6 @@ func (s *Socket) drainLocked(fd int) error {
 		case n > 0:
 			s.in = append(s.in, buf[:n]...)
 			s.bytesRead.Add(int64(n))
-			statBytesRead.Add(int64(n))
 			stats.BytesRead.Add(int64(n))
 		case err == unix.EINTR:
 		case err == nil || err == unix.EAGAIN:
@@ -925,10 +922,11 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 	}
 	s.closed.Store(true)
 	if s.srv != nil {
-		statIn.Add(-1)
+		stats.ConnsIn.Add(-1)
 	} else {
-		statOut.Add(-1)
+		stats.ConnsOut.Add(-1)
 	}
+	stats.ClosedTotal.Add(1)
 	return append(done, func() {
 		if logx.Debug() {
 			s.log("close", userErr)
@@ -952,7 +950,6 @@ func (s *Socket) onTraffic(c gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	s.bytesRead.Add(int64(n))
-	statBytesRead.Add(int64(n))
 	stats.BytesRead.Add(int64(n))
 	if logx.Debug() {
 		s.log("read", nil, zap.Int("bytes", n))
