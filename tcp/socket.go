@@ -78,6 +78,7 @@ const (
 	readN readKind = iota
 	readLine
 	readUntil
+	readSome // 1 to n bytes, whatever is there (the net.Conn view's Read)
 )
 
 type readOp struct {
@@ -1067,6 +1068,12 @@ func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 		if n > 0 && avail[n-1] == '\r' {
 			n--
 		}
+	case readSome:
+		if len(avail) == 0 {
+			return nil, 0, false, nil
+		}
+		n = min(r.n, len(avail))
+		cut = n
 	case readUntil:
 		i := bytes.Index(avail, r.delim)
 		if i < 0 {
