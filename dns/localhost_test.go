@@ -143,4 +143,5 @@ func TestConnectLocalhostSendsNoQuery(t *testing.T) {
 	if q := srv.queries(); len(q) != 0 {
 		t.Fatalf("connecting to localhost sent queries: %v (after %v)", q, el)
 	}
+	t.Logf("connected to localhost in %v", el)
 }
