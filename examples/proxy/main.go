@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,23 +36,23 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/tcp"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "proxy:", err)
-		os.Exit(1)
-	}
+	cli.Exit("proxy", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("proxy", cli.Usage{
+		Synopsis: []string{"proxy [-listen ADDR | -port N] -to HOST:PORT [-max-buffer BYTES] [-v]"},
+		Summary:  "Relays every connection it accepts to the backend -to.",
+	}, stdout, stderr)
 	port := fs.Int("port", 9999, "TCP port to listen on, all interfaces (0 picks a free one)")
-	listen := fs.String("listen", "", "address to listen on, host:port (overrides -port)")
+	listen := fs.Listen(port)
 	to := fs.String("to", "", "backend address, host:port (required)")
 	maxBuf := fs.Int("max-buffer", tcp.DefaultMaxBuffered, "bytes a paused side may take from its sender")
 	verbose := fs.Bool("v", false, "log debug entries: pauses, and the library's socket trace")
@@ -61,12 +60,9 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	if *to == "" {
-		return fmt.Errorf("-to ADDR is required")
+		return fs.Fail(fmt.Errorf("-to ADDR is required"))
 	}
-	addr := *listen
-	if addr == "" {
-		addr = fmt.Sprintf(":%d", *port)
-	}
+	addr := listen()
 
 	level := zapcore.InfoLevel
 	if *verbose {
