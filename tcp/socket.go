@@ -116,6 +116,7 @@ type Socket struct {
 	shutAfter  bool // shutdown(SHUT_WR) once the queue drains
 	userClose  bool // this side asked gnet to close
 	reset      bool // Abort: close with a reset (SO_LINGER 0)
+	halfOpen   bool // WithHalfOpen, or taken over by Relay
 	closeErr   error
 	finalErr   error
 	dataV      any
@@ -160,6 +161,7 @@ type Socket struct {
 func newSocket(cfg *config, srv *Server, addr string) *Socket {
 	s := &Socket{id: socketIDs.Add(1), cfg: cfg, srv: srv, addr: addr, fd: -1}
 	s.h = &cfg.handler
+	s.halfOpen = cfg.halfOpen
 	s.readTO, s.writeTO, s.idleTO = cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout
 	return s
 }
@@ -834,7 +836,7 @@ func (s *Socket) peerFINLocked(c gnet.Conn) bool {
 	closing := s.state == stClosing
 	s.rdEOF, s.eofDue = true, !closing
 	undelivered := s.inOff < len(s.in) && (s.paused || s.h.OnData != nil || len(s.reads) > 0)
-	if s.queued > 0 || (!closing && !s.wrShut && (s.cfg.halfOpen || undelivered)) {
+	if s.queued > 0 || (!closing && !s.wrShut && (s.halfOpen || undelivered)) {
 		if fd, err := c.Dup(); err == nil {
 			s.fd, s.dup = fd, true
 			s.removeHook = s.cfg.rt.OnStop(func() {
@@ -1381,7 +1383,7 @@ func (s *Socket) deliver() {
 		done = s.eofReadsLocked(nil)
 		callEOF := false
 		switch {
-		case s.dup && s.cfg.halfOpen && !s.wrShut:
+		case s.dup && s.halfOpen && !s.wrShut:
 			callEOF = s.h.OnEOF != nil
 		case s.dup:
 			s.wrShut = true // finish what is queued, then close

@@ -118,7 +118,7 @@ func TestBackpressure(t *testing.T) {
 	// 64 KiB segments: a smaller one makes the kernel's sender wait on
 	// its zero-window probe timer, which backs off to seconds.
 	c.SetReadBuffer(256 << 10)
-	srv.Err.WaitFor(t, `backpressure: pausing a side until its peer drains`)
+	srv.Err.WaitFor(t, `tcp relay.*backpressure: pausing a side until its peer drains`)
 	time.Sleep(50 * time.Millisecond)
 	got, err := io.ReadAll(c)
 	if err != nil || len(got) != size || sha256.Sum256(got) != want {
