@@ -111,8 +111,8 @@ func (p *proxy) accept(in *tcp.Socket) {
 	log.Info("accepted")
 	tcp.Connect(p.ctx, p.to, tcp.WithMaxBuffered(p.maxBuf)).OnComplete(func(out *tcp.Socket, err error) {
 		if err != nil {
-			log.Warn("backend unreachable; closing the client", zap.Error(err))
-			in.Close()
+			log.Warn("backend unreachable; resetting the client", zap.Error(err))
+			in.Abort() // a reset: the client must not take this for an empty reply
 			return
 		}
 		in.SetData(&conn{out: out, start: start, log: log})
