@@ -131,10 +131,9 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // that has already ended when Retry is called makes no attempt.
 //
 // The ctx given to op carries the retry's trace step (see
-// future.TraceContext), so the operations op starts are steps of it. With
-// tracing on, the retry is a step named "retry", each attempt a step
-// "attempt N/M" (unless op's future is traced already) and each wait a
-// step "backoff D".
+// future.TraceContext), so the operations op starts with it are steps of
+// the attempt. With tracing on, the retry is a step named "retry", each
+// attempt a step "attempt N/M" under it and each wait a step "backoff D".
 func Retry[T any](ctx context.Context, b Backoff, op func(ctx context.Context, attempt int) *future.Future[T], opts ...Option) *future.Future[T] {
 	if ctx == nil {
 		ctx = context.Background()
@@ -196,21 +195,33 @@ func (r *retry[T]) run(i int) {
 	if r.isDone() {
 		return
 	}
+	actx := r.actx
+	var step *future.Promise[T]
+	if future.TraceID(actx) != "" && future.Tracing() {
+		// The attempt is a step of the retry, and what op starts with
+		// its ctx is a step of the attempt.
+		step = future.New[T]()
+		sf := future.Trace(actx, step.Future(), "attempt "+strconv.Itoa(i+1)+"/"+strconv.Itoa(r.b.Attempts))
+		sf.OnComplete(func(T, error) {}) // observed: the retry reports the outcome
+		actx = future.TraceContext(actx, sf)
+	}
 	var f *future.Future[T]
-	if perr := future.Protect(func() { f = r.op(r.actx, i) }); perr != nil {
-		var zero T
-		r.finish(zero, &RetryError{Attempts: i + 1, Err: perr}, false)
-		return
+	if perr := future.Protect(func() { f = r.op(actx, i) }); perr != nil {
+		f = future.Rejected[T](perr)
+		f.OnComplete(func(T, error) {})
 	}
 	if f == nil {
-		var zero T
-		r.finish(zero, &RetryError{Attempts: i + 1, Err: errNilAttempt}, false)
-		return
+		f = future.Rejected[T](errNilAttempt)
+		f.OnComplete(func(T, error) {})
 	}
-	if future.Tracing() {
-		if id, _ := future.StepOf(f); id == "" {
-			future.Trace(r.actx, f, "attempt "+strconv.Itoa(i+1)+"/"+strconv.Itoa(r.b.Attempts))
-		}
+	if step != nil {
+		f.OnComplete(func(v T, err error) {
+			if err != nil {
+				step.Reject(err)
+				return
+			}
+			step.Resolve(v)
+		})
 	}
 	if !r.setCur(f) {
 		f.Cancel(future.ErrCanceled)
@@ -238,7 +249,7 @@ func (r *retry[T]) after(i int, v T, err error) {
 		r.finish(zero, context.Cause(r.ctx), false)
 		return
 	}
-	if n >= r.b.Attempts || errors.Is(err, future.ErrPanic) ||
+	if n >= r.b.Attempts || errors.Is(err, future.ErrPanic) || err == errNilAttempt ||
 		(r.b.RetryIf != nil && !r.b.RetryIf(err)) {
 		var zero T
 		r.finish(zero, &RetryError{Attempts: n, Err: err}, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -240,11 +241,16 @@ func TestRetryAttemptsAreStepsOfTheTrace(t *testing.T) {
 	defer logx.Set(nil)
 	a := &attempts{fails: 2}
 	ctx := future.WithTraceID(context.Background(), "req-7")
-	if _, err := await(t, Retry(ctx, Backoff{Initial: time.Millisecond}, a.op)); err != nil {
+	op := func(ctx context.Context, i int) *future.Future[int] {
+		// What op starts with its ctx is a step of the attempt.
+		return future.Trace(ctx, a.op(ctx, i), "call "+strconv.Itoa(i))
+	}
+	if _, err := await(t, Retry(ctx, Backoff{Initial: time.Millisecond}, op)); err != nil {
 		t.Fatal(err)
 	}
 	var retryID uint64
 	names := map[string]uint64{}
+	ids := map[string]uint64{}
 	for _, e := range logs.FilterMessage("future settled").All() {
 		m := e.ContextMap()
 		if m["trace"] != "req-7" {
@@ -255,6 +261,12 @@ func TestRetryAttemptsAreStepsOfTheTrace(t *testing.T) {
 			retryID = m["id"].(uint64)
 		}
 		names[n] = m["parent"].(uint64)
+		ids[n] = m["id"].(uint64)
+	}
+	for i := range 3 {
+		if p := names["call "+strconv.Itoa(i)]; p != ids["attempt "+strconv.Itoa(i+1)+"/3"] || p == 0 {
+			t.Errorf("call %d: parent %d, want its attempt's step (%v)", i, p, ids)
+		}
 	}
 	for _, n := range []string{"attempt 1/3", "attempt 2/3", "attempt 3/3"} {
 		if p, ok := names[n]; !ok || p != retryID {
