@@ -262,7 +262,10 @@ func (tr *trace) begin() {
 }
 
 // joinTrace makes out a join of the traced inputs among ins (nil entries
-// are untraced inputs); it starts now.
+// are untraced inputs); it starts now. A join of one input (WithContext)
+// is that input's child; a join of several is their sibling (the child of
+// the first input's parent), and its "joins"
+// field lists them.
 func joinTrace[U any](out *Future[U], kind string, ins ...*trace) {
 	var first *trace
 	var ids []uint64
@@ -282,6 +285,7 @@ func joinTrace[U any](out *Future[U], kind string, ins ...*trace) {
 	tr.tid, tr.parent = first.tid, first.id
 	if len(ids) > 1 {
 		tr.joins = ids
+		tr.parent = first.parent
 	}
 	out.startTrace(tr)
 }
@@ -335,8 +339,10 @@ func (tr *trace) begun() {
 		zap.Uint64("id", tr.id),
 		zap.Uint64("parent", tr.parent),
 		zap.String("kind", tr.kind),
-		zap.String("name", tr.displayName()),
-		zap.String("at", tr.site()))
+		zap.String("name", tr.displayName()))
+	if at := tr.site(); at != "" {
+		fs = append(fs, zap.String("at", at))
+	}
 	if tr.joins != nil {
 		fs = append(fs, zap.Uint64s("joins", tr.joins))
 	}

@@ -61,8 +61,8 @@ func libraryFrame(fr runtime.Frame) bool {
 }
 
 // siteOf returns "file.go:line" of the first frame in pcs outside
-// goasync's packages (the user's code that made the future), or of the
-// last frame when all of them are inside.
+// goasync's packages (the user's code that made the future), or "" when
+// all of them are inside (a step made by a timer or a loop callback).
 func siteOf(pcs []uintptr) string {
 	n := 0
 	for n < len(pcs) && pcs[n] != 0 {
@@ -72,21 +72,13 @@ func siteOf(pcs []uintptr) string {
 		return ""
 	}
 	frames := runtime.CallersFrames(pcs[:n])
-	var last runtime.Frame
 	for {
 		fr, more := frames.Next()
-		if fr.PC != 0 {
-			last = fr
-			if !libraryFrame(fr) {
-				break
-			}
+		if fr.PC != 0 && !libraryFrame(fr) && fr.File != "" {
+			return filepath.Base(fr.File) + ":" + strconv.Itoa(fr.Line)
 		}
 		if !more {
-			break
+			return ""
 		}
 	}
-	if last.File == "" {
-		return ""
-	}
-	return filepath.Base(last.File) + ":" + strconv.Itoa(last.Line)
 }
