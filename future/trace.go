@@ -30,6 +30,7 @@ type trace struct {
 	tid    string // pipeline (trace) id
 	id     uint64 // step id, unique in the process
 	parent uint64 // step this one came from, 0 for a root
+	up     *trace // the parent's record, when known
 	kind   string // root, then, catch, compose, all, retry, ...
 	name   atomic.Pointer[string]
 	fn     uintptr     // the callback, for the default name
@@ -80,6 +81,7 @@ type ctxKey struct{}
 type ctxTrace struct {
 	tid  string
 	step uint64
+	rec  *trace
 }
 
 // WithTraceID returns a copy of ctx that names the pipeline id: roots
@@ -112,7 +114,7 @@ func TraceContext[T any](ctx context.Context, f *Future[T]) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return context.WithValue(ctx, ctxKey{}, ctxTrace{tid: tr.tid, step: tr.id})
+	return context.WithValue(ctx, ctxKey{}, ctxTrace{tid: tr.tid, step: tr.id, rec: tr})
 }
 
 // StepOf returns the pipeline id and step id of f, or "" and 0 when f is
@@ -154,7 +156,7 @@ func traceRoot[T any](ctx context.Context, f *Future[T], name string) {
 	}
 	tr := newTrace("root", name, 0, 0)
 	if c.tid != "" {
-		tr.tid, tr.parent = c.tid, c.step
+		tr.tid, tr.parent, tr.up = c.tid, c.step, c.rec
 	} else {
 		tr.tid = newTraceID()
 	}
@@ -172,7 +174,7 @@ func Follow[T, U any](out *Future[U], from *Future[T], name string) *Future[U] {
 		return out
 	}
 	tr := newTrace("step", name, 0, 0)
-	tr.tid, tr.parent = up.tid, up.id
+	tr.tid, tr.parent, tr.up = up.tid, up.id, up
 	out.startTrace(tr)
 	return out
 }
@@ -249,7 +251,7 @@ func (f *Future[T]) startTrace(tr *trace) {
 // runs (begin). Called only when up is traced.
 func derive[U any](out *Future[U], up *trace, kind string, fn any) {
 	tr := newTrace(kind, "", funcPC(fn), 0)
-	tr.tid, tr.parent = up.tid, up.id
+	tr.tid, tr.parent, tr.up = up.tid, up.id, up
 	out.setTrace(tr)
 }
 
@@ -263,31 +265,61 @@ func (tr *trace) begin() {
 
 // joinTrace makes out a join of the traced inputs among ins (nil entries
 // are untraced inputs); it starts now. A join of one input (WithContext)
-// is that input's child; a join of several is their sibling (the child of
-// the first input's parent), and its "joins"
-// field lists them.
+// is that input's child. A join of several is the child of their nearest
+// common ancestor (a root of the pipeline when they have none), and its
+// "joins" field lists them.
 func joinTrace[U any](out *Future[U], kind string, ins ...*trace) {
-	var first *trace
-	var ids []uint64
+	var traced []*trace
 	for _, t := range ins {
-		if t == nil {
-			continue
+		if t != nil {
+			traced = append(traced, t)
 		}
-		if first == nil {
-			first = t
-		}
-		ids = append(ids, t.id)
 	}
-	if first == nil {
+	if len(traced) == 0 {
 		return
 	}
+	first := traced[0]
 	tr := newTrace(kind, "", 0, 0)
-	tr.tid, tr.parent = first.tid, first.id
-	if len(ids) > 1 {
-		tr.joins = ids
-		tr.parent = first.parent
+	tr.tid, tr.parent, tr.up = first.tid, first.id, first
+	if len(traced) > 1 {
+		tr.joins = make([]uint64, len(traced))
+		for i, t := range traced {
+			tr.joins[i] = t.id
+		}
+		tr.up = commonAncestor(traced)
+		tr.parent = 0
+		if tr.up != nil {
+			tr.parent = tr.up.id
+		}
 	}
 	out.startTrace(tr)
+}
+
+// commonAncestor returns the nearest step that is an ancestor of every
+// trace in ts (a trace is not its own ancestor), or nil.
+func commonAncestor(ts []*trace) *trace {
+	for a := ts[0].up; a != nil; a = a.up {
+		all := true
+		for _, t := range ts[1:] {
+			if !descends(t, a) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return a
+		}
+	}
+	return nil
+}
+
+func descends(t, a *trace) bool {
+	for u := t.up; u != nil; u = u.up {
+		if u == a {
+			return true
+		}
+	}
+	return false
 }
 
 // traceJoin is joinTrace for inputs of one type.

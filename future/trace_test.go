@@ -126,8 +126,9 @@ func TestTracePipelineCarriesIDsAndParents(t *testing.T) {
 	if r == nil || n == nil || c == nil || rd == nil || j == nil || ca == nil {
 		t.Fatalf("steps missing: %+v", ss)
 	}
-	// The join is a sibling of its first input (the compose).
-	if r.parent != 0 || n.parent != rootID || c.parent != numID || rd.parent != numID || j.parent != numID {
+	// The join is a child of its inputs' nearest common ancestor: the
+	// compose descends from the root, flag is a root of its own.
+	if r.parent != 0 || n.parent != rootID || c.parent != numID || rd.parent != numID || j.parent != 0 {
 		t.Fatalf("parents: root %d, then %d->%d, compose %d->%d, read %d->%d, all2 ->%d",
 			r.parent, numID, n.parent, compID, c.parent, readID, rd.parent, j.parent)
 	}
@@ -215,5 +216,25 @@ func TestUnhandledWarningSaysWhereTheFutureWasMade(t *testing.T) {
 	m := logs.FilterMessage("future: unhandled rejection").All()[0].ContextMap()
 	if m["error"] != errLost.Error() || !strings.HasPrefix(m["created"].(string), "trace_test.go:") || m["trace"] == "" {
 		t.Fatalf("warning fields: %v", m)
+	}
+}
+
+func TestJoinIsAChildOfItsInputsCommonAncestor(t *testing.T) {
+	logs := debugLogs(t)
+	p := New[int]()
+	root := Trace(context.Background(), p.Future(), "root")
+	inc := func(v int) (int, error) { return v + 1, nil }
+	a := root.Then(inc)
+	b := root.Then(inc).Then(inc)
+	j := All(a, b)
+	p.Resolve(1)
+	if v, err := await(t, j); err != nil || v[1] != 3 {
+		t.Fatal(v, err)
+	}
+	ss := steps(t, logs)
+	rootID, _ := byName(ss, "root")
+	_, js := byName(ss, "all")
+	if js == nil || js.parent != rootID {
+		t.Fatalf("join %+v, want a child of the root %d", js, rootID)
 	}
 }
