@@ -356,7 +356,7 @@ func (tr *trace) site() string {
 	if p := tr.at.Load(); p != nil {
 		return *p
 	}
-	s := siteOf(tr.pcs[:])
+	s := siteOf(&tr.pcs)
 	tr.at.Store(&s)
 	return s
 }

@@ -6,6 +6,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+)
+
+// Resolving program counters to names is the dearest part of a traced
+// step; the same call sites come back for every pipeline, so the answers
+// are kept (bounded by the program's code size).
+var (
+	funcNames sync.Map // uintptr -> string
+	sites     sync.Map // [10]uintptr -> string
 )
 
 // funcPC returns the entry of the function value fn, or 0.
@@ -23,6 +32,15 @@ func funcPC(fn any) uintptr {
 // funcName is the short name of the function at pc: its package's last
 // path element and the function, "main.fetch.func2" or "strconv.Atoi".
 func funcName(pc uintptr) string {
+	if v, ok := funcNames.Load(pc); ok {
+		return v.(string)
+	}
+	n := funcNameOf(pc)
+	funcNames.Store(pc, n)
+	return n
+}
+
+func funcNameOf(pc uintptr) string {
 	f := runtime.FuncForPC(pc)
 	if f == nil {
 		return "?"
@@ -63,7 +81,16 @@ func libraryFrame(fr runtime.Frame) bool {
 // siteOf returns "file.go:line" of the first frame in pcs outside
 // goasync's packages (the user's code that made the future), or "" when
 // all of them are inside (a step made by a timer or a loop callback).
-func siteOf(pcs []uintptr) string {
+func siteOf(pcs *[10]uintptr) string {
+	if v, ok := sites.Load(*pcs); ok {
+		return v.(string)
+	}
+	s := resolveSite(pcs[:])
+	sites.Store(*pcs, s)
+	return s
+}
+
+func resolveSite(pcs []uintptr) string {
 	n := 0
 	for n < len(pcs) && pcs[n] != 0 {
 		n++
