@@ -72,6 +72,7 @@ func All[T any](fs ...*Future[T]) *Future[[]T] {
 	st := &allState[T]{vals: make([]T, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "all", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -110,6 +111,7 @@ func AllSettled[T any](fs ...*Future[T]) *Future[[]Result[T]] {
 	st := &settledState[T]{res: make([]Result[T], len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "all-settled", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -147,6 +149,7 @@ func Any[T any](fs ...*Future[T]) *Future[T] {
 	st := &anyState[T]{errs: make([]error, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "any", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -188,6 +191,7 @@ func Race[T any](fs ...*Future[T]) *Future[T] {
 	}
 	st := &raceState[T]{}
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "race", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -216,6 +220,9 @@ func WithContext[T any](ctx context.Context, f *Future[T]) *Future[T] {
 	}
 	st := &ctxState[T]{}
 	pendingOn(&st.p.fut, f)
+	if up := f.rec(); up != nil {
+		joinTrace(&st.p.fut, "context", up)
+	}
 	if ctx.Err() != nil {
 		st.expire(ctx)
 		f.addCont(&st.p.fut) // settles nothing; marks f as handled

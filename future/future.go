@@ -41,6 +41,7 @@ const (
 	rejected  uint32 = 2
 	stateMask uint32 = 3
 	lockedBit uint32 = 4
+	tracedBit uint32 = 8 // a step of a traced pipeline (trace.go)
 )
 
 // state returns the state without taking the lock.
@@ -63,8 +64,9 @@ func (f *Future[T]) lock() {
 // unlock releases the lock, keeping the state.
 func (f *Future[T]) unlock() { f.word.Store(f.word.Load() &^ lockedBit) }
 
-// unlockAs releases the lock and publishes state st in the same store.
-func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st) }
+// unlockAs releases the lock and publishes state st in the same store,
+// keeping the traced bit.
+func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st | f.word.Load()&tracedBit) }
 
 // Future flags, guarded by the mutex.
 const (

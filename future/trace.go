@@ -1,6 +1,7 @@
 package future
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -9,36 +10,375 @@ import (
 	"github.com/goasync/goasync/internal/logx"
 )
 
-// trace is the debug record of a named future.
+// Tracing follows a pipeline of futures through the library's zap logger
+// at debug level. A pipeline has a trace id; each future of it is a step
+// with a step id and the id of the step it came from (its parent). A root
+// (Trace, Named, or an operation of tcp, dns, http or timer.Retry) starts
+// a pipeline or joins the one its context names; every future derived from
+// a traced future (Then, Catch, CatchAs, Handle, Finally, Compose, OrElse,
+// Via, WithContext, the joins) is a step of the same pipeline. Each step
+// logs "future started" and "future settled" entries (docs/tracing.md).
+//
+// A future is traced when tracedBit is set in its state word. The bit and
+// the extras that hold the record are written before the future is
+// shared, so the check on the chaining path is one load of a word that is
+// already in cache: with debug off no future is traced and a step costs
+// that load and nothing else.
+
+// trace is the record of one traced step.
 type trace struct {
-	name  string
-	id    uint64
-	start time.Time
+	tid    string // pipeline (trace) id
+	id     uint64 // step id, unique in the process
+	parent uint64 // step this one came from, 0 for a root
+	up     *trace // the parent's record, when known
+	kind   string // root, then, catch, compose, all, retry, ...
+	name   atomic.Pointer[string]
+	fn     uintptr     // the callback, for the default name
+	pcs    [10]uintptr // where the future was made, for "at"
+	joins  []uint64    // the traced inputs of a join
+	start  atomic.Int64
+	at     atomic.Pointer[string] // file:line, resolved once
 }
 
-var traceIDs atomic.Uint64
+var (
+	stepIDs  atomic.Uint64
+	traceIDs atomic.Uint64
+	// tracePrefix makes generated trace ids differ between processes.
+	tracePrefix = uint64(time.Now().UnixNano()) << 20
+)
 
-// Named gives the future a name for tracing and returns f. When the
-// library logger records debug entries, the future logs one debug entry
-// when it settles, with the fields name, id (unique per Named call),
-// stage (resolve, reject or cancel), duration (since Named, normally
-// called right after the future was created) and error. When debug is
-// off, Named does nothing and allocates nothing.
+// Tracing reports whether the library logger records debug entries, that
+// is whether roots started now are traced. Code that builds a step name
+// (with string concatenation, for example) checks it first, so that the
+// name costs nothing when tracing is off.
+func Tracing() bool { return logx.Debug() }
+
+// traced reports whether f is a step of a traced pipeline.
+func (f *Future[T]) traced() bool { return f.word.Load()&tracedBit != 0 }
+
+// rec returns f's trace record, or nil.
+func (f *Future[T]) rec() *trace {
+	if f.traced() {
+		return f.ext.trace
+	}
+	return nil
+}
+
+// setTrace attaches tr to f. For a future not yet shared (a node being
+// built) no lock is needed, but taking it keeps the rule simple and this
+// path runs only when tracing.
+func (f *Future[T]) setTrace(tr *trace) {
+	x := f.lockExt()
+	x.trace = tr
+	f.word.Store(f.word.Load() | tracedBit)
+	f.unlock()
+}
+
+type ctxKey struct{}
+
+// ctxTrace is what a context carries: a pipeline and, optionally, the step
+// that new roots become children of.
+type ctxTrace struct {
+	tid  string
+	step uint64
+	rec  *trace
+}
+
+// WithTraceID returns a copy of ctx that names the pipeline id: roots
+// started with that context (Trace, tcp.Connect, dns.Lookup, timer.Retry,
+// ...) join it instead of starting a new one, so goasync's log lines carry
+// an application's own request id.
+func WithTraceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, ctxTrace{tid: id})
+}
+
+// TraceID returns the pipeline id ctx carries (set by WithTraceID or
+// TraceContext), or "".
+func TraceID(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	c, _ := ctx.Value(ctxKey{}).(ctxTrace)
+	return c.tid
+}
+
+// TraceContext returns a copy of ctx that carries the pipeline and step of
+// f, so that roots started with it (a tcp.Connect inside a Compose
+// callback, for example) become children of f. It returns ctx itself when
+// f is not traced, so it costs nothing with tracing off.
+func TraceContext[T any](ctx context.Context, f *Future[T]) context.Context {
+	tr := f.rec()
+	if tr == nil {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithValue(ctx, ctxKey{}, ctxTrace{tid: tr.tid, step: tr.id, rec: tr})
+}
+
+// StepOf returns the pipeline id and step id of f, or "" and 0 when f is
+// not traced. Code that logs events of a traced operation (socket events,
+// for example) adds them as the fields "trace" and "step".
+func StepOf[T any](f *Future[T]) (traceID string, step uint64) {
+	if tr := f.rec(); tr != nil {
+		return tr.tid, tr.id
+	}
+	return "", 0
+}
+
+// Trace makes f a traced step named name and returns f. The step joins
+// the pipeline ctx carries (WithTraceID, TraceContext), as a child of the
+// step ctx names if any; otherwise it is the root of a new pipeline with a
+// generated id. Its "future started" entry is logged at once. Operations
+// that return a future (tcp.Connect, dns.Lookup, ...) call it on the
+// future they return; users call it to name their own pipelines.
+//
+// When tracing is off (see Tracing) Trace returns f at once and allocates
+// nothing. A future already traced keeps its step and only takes the
+// name.
+func Trace[T any](ctx context.Context, f *Future[T], name string) *Future[T] {
+	if !logx.Debug() || f == nil {
+		return f
+	}
+	traceRoot(ctx, f, name)
+	return f
+}
+
+func traceRoot[T any](ctx context.Context, f *Future[T], name string) {
+	if tr := f.rec(); tr != nil {
+		tr.rename(name)
+		return
+	}
+	var c ctxTrace
+	if ctx != nil {
+		c, _ = ctx.Value(ctxKey{}).(ctxTrace)
+	}
+	tr := newTrace("root", name, 0, 0)
+	if c.tid != "" {
+		tr.tid, tr.parent, tr.up = c.tid, c.step, c.rec
+	} else {
+		tr.tid = newTraceID()
+	}
+	f.startTrace(tr)
+}
+
+// Follow makes out a step named name of the pipeline of from, when from is
+// traced, and returns out. Wrappers that build their future with New
+// instead of a combinator (timer.Timeout, a retry loop, a socket's read)
+// call it so the pipeline goes on through them. It does nothing when from
+// is not traced.
+func Follow[T, U any](out *Future[U], from *Future[T], name string) *Future[U] {
+	up := from.rec()
+	if up == nil || out == nil || out.traced() {
+		return out
+	}
+	tr := newTrace("step", name, 0, 0)
+	tr.tid, tr.parent, tr.up = up.tid, up.id, up
+	out.startTrace(tr)
+	return out
+}
+
+// Named gives the future a name for tracing and returns f. When tracing
+// is on (see Tracing), a future that is not yet traced becomes the root of
+// a new pipeline (like Trace with a context that names none), and a traced
+// one takes the name. When tracing is off, Named does nothing and
+// allocates nothing.
 func (f *Future[T]) Named(name string) *Future[T] {
 	if !logx.Debug() {
 		return f
 	}
-	tr := &trace{name: name, id: traceIDs.Add(1), start: time.Now()}
-	f.lock()
-	if f.state() == pending {
-		f.extLocked().trace = tr
-		f.unlock()
-		return f
+	f.named(name)
+	return f
+}
+
+// named is Named's work, out of line so that name escapes only when
+// tracing.
+func (f *Future[T]) named(name string) {
+	if tr := f.rec(); tr != nil {
+		tr.rename(name)
+		return
 	}
+	tr := newTrace("root", name, 0, 0)
+	tr.tid = newTraceID()
+	f.startTrace(tr)
+}
+
+func (tr *trace) rename(name string) { tr.name.Store(&name) }
+
+func newTraceID() string {
+	return hex16(tracePrefix + traceIDs.Add(1))
+}
+
+func hex16(v uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+// newTrace makes a record; skip is the number of frames above newTrace's
+// caller to leave out of the creation site.
+func newTrace(kind, name string, fn uintptr, skip int) *trace {
+	tr := &trace{id: stepIDs.Add(1), kind: kind, fn: fn}
+	if name != "" {
+		tr.name.Store(&name)
+	}
+	callers(skip+1, tr.pcs[:])
+	return tr
+}
+
+// startTrace attaches a record that starts now (roots and joins) and
+// logs its start; if f has already settled it logs the end too.
+func (f *Future[T]) startTrace(tr *trace) {
+	tr.start.Store(nanotime())
+	x := f.lockExt()
+	x.trace = tr
+	f.word.Store(f.word.Load() | tracedBit)
+	st := f.state()
 	canceled, err := f.flags&flagCanceled != 0, f.err
 	f.unlock()
-	tr.settled(canceled, err)
-	return f
+	tr.begun()
+	if st != pending {
+		tr.settled(canceled, err)
+	}
+}
+
+// derive makes out a step of up's pipeline; it starts when its callback
+// runs (begin). Called only when up is traced.
+func derive[U any](out *Future[U], up *trace, kind string, fn any) {
+	tr := newTrace(kind, "", funcPC(fn), 0)
+	tr.tid, tr.parent, tr.up = up.tid, up.id, up
+	out.setTrace(tr)
+}
+
+// begin marks the start of a derived step: its upstream settled and its
+// callback is about to run.
+func (tr *trace) begin() {
+	if tr.start.CompareAndSwap(0, nanotime()) {
+		tr.begun()
+	}
+}
+
+// joinTrace makes out a join of the traced inputs among ins (nil entries
+// are untraced inputs); it starts now. A join of one input (WithContext)
+// is that input's child. A join of several is the child of their nearest
+// common ancestor (a root of the pipeline when they have none), and its
+// "joins" field lists them.
+func joinTrace[U any](out *Future[U], kind string, ins ...*trace) {
+	var traced []*trace
+	for _, t := range ins {
+		if t != nil {
+			traced = append(traced, t)
+		}
+	}
+	if len(traced) == 0 {
+		return
+	}
+	first := traced[0]
+	tr := newTrace(kind, "", 0, 0)
+	tr.tid, tr.parent, tr.up = first.tid, first.id, first
+	if len(traced) > 1 {
+		tr.joins = make([]uint64, len(traced))
+		for i, t := range traced {
+			tr.joins[i] = t.id
+		}
+		tr.up = commonAncestor(traced)
+		tr.parent = 0
+		if tr.up != nil {
+			tr.parent = tr.up.id
+		}
+	}
+	out.startTrace(tr)
+}
+
+// commonAncestor returns the nearest step that is an ancestor of every
+// trace in ts (a trace is not its own ancestor), or nil.
+func commonAncestor(ts []*trace) *trace {
+	for a := ts[0].up; a != nil; a = a.up {
+		all := true
+		for _, t := range ts[1:] {
+			if !descends(t, a) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return a
+		}
+	}
+	return nil
+}
+
+func descends(t, a *trace) bool {
+	for u := t.up; u != nil; u = u.up {
+		if u == a {
+			return true
+		}
+	}
+	return false
+}
+
+// traceJoin is joinTrace for inputs of one type.
+func traceJoin[T, U any](out *Future[U], kind string, fs []*Future[T]) {
+	var ins []*trace
+	for i, f := range fs {
+		if t := f.rec(); t != nil {
+			if ins == nil {
+				ins = make([]*trace, len(fs))
+			}
+			ins[i] = t
+		}
+	}
+	if ins != nil {
+		joinTrace(out, kind, ins...)
+	}
+}
+
+// displayName is the step's name, or a default built from its kind and
+// callback.
+func (tr *trace) displayName() string {
+	if p := tr.name.Load(); p != nil {
+		return *p
+	}
+	n := tr.kind
+	if tr.fn != 0 {
+		n += " " + funcName(tr.fn)
+	}
+	tr.name.Store(&n)
+	return n
+}
+
+func (tr *trace) site() string {
+	if p := tr.at.Load(); p != nil {
+		return *p
+	}
+	s := siteOf(&tr.pcs)
+	tr.at.Store(&s)
+	return s
+}
+
+func (tr *trace) begun() {
+	if !logx.Debug() {
+		return
+	}
+	fs := make([]zap.Field, 0, 7)
+	fs = append(fs,
+		zap.String("trace", tr.tid),
+		zap.Uint64("id", tr.id),
+		zap.Uint64("parent", tr.parent),
+		zap.String("kind", tr.kind),
+		zap.String("name", tr.displayName()))
+	if at := tr.site(); at != "" {
+		fs = append(fs, zap.String("at", at))
+	}
+	if tr.joins != nil {
+		fs = append(fs, zap.Uint64s("joins", tr.joins))
+	}
+	logx.L().Debug("future started", fs...)
 }
 
 func (tr *trace) settled(canceled bool, err error) {
@@ -52,10 +392,46 @@ func (tr *trace) settled(canceled bool, err error) {
 	case err != nil:
 		stage = "reject"
 	}
+	now := nanotime()
+	if tr.start.CompareAndSwap(0, now) {
+		// Settled before its callback ran (cancelled downstream): it
+		// starts and ends now.
+		tr.begun()
+	}
+	start := tr.start.Load()
 	logx.L().Debug("future settled",
-		zap.String("name", tr.name),
+		zap.String("trace", tr.tid),
 		zap.Uint64("id", tr.id),
+		zap.Uint64("parent", tr.parent),
+		zap.String("name", tr.displayName()),
 		zap.String("stage", stage),
-		zap.Duration("duration", time.Since(tr.start)),
+		zap.Duration("duration", time.Duration(now-start)),
 		zap.Error(err))
+}
+
+// linked logs that the step tr now waits for the step to (a Compose whose
+// callback returned a future of another pipeline).
+func (tr *trace) linked(to *trace) {
+	if !logx.Debug() || to.tid == tr.tid {
+		return
+	}
+	logx.L().Debug("future linked",
+		zap.String("trace", tr.tid),
+		zap.Uint64("id", tr.id),
+		zap.String("to_trace", to.tid),
+		zap.Uint64("to_id", to.id))
+}
+
+// clockBase anchors nanotime on the monotonic clock.
+var clockBase = time.Now()
+
+// nanotime is monotonic nanoseconds since clockBase, never 0.
+func nanotime() int64 { return int64(time.Since(clockBase)) + 1 }
+
+// begin starts the step of a derived future when it is traced; nodes call
+// it first in complete.
+func (f *Future[T]) begin() {
+	if f.traced() {
+		f.ext.trace.begin()
+	}
 }

@@ -14,6 +14,9 @@ var unhandled atomic.Pointer[func(error)]
 
 // SetUnhandledHandler sets the function told about rejections that nobody
 // observed; nil restores the default, a zap warning on the library logger.
+// For a traced future (see Trace) the warning also names the step and
+// says where the future was made (the field "created", file:line of the
+// first caller outside goasync).
 //
 // A rejection counts as observed when a continuation is attached to the
 // future (Then, Catch, OnComplete, a combinator, ...), or when Await or
@@ -32,12 +35,29 @@ func SetUnhandledHandler(fn func(error)) {
 	unhandled.Store(&fn)
 }
 
-func reportUnhandled(err error) {
+func reportUnhandled(err error) { reportUnhandledAt(lost{err: err}) }
+
+// lost is an unobserved rejection and, for a traced future, where it was
+// made and which step it was.
+type lost struct {
+	err error
+	tr  *trace
+}
+
+func reportUnhandledAt(l lost) {
 	if p := unhandled.Load(); p != nil {
-		(*p)(err)
+		(*p)(l.err)
 		return
 	}
-	logx.L().Warn("future: unhandled rejection", zap.Error(err))
+	if l.tr == nil {
+		logx.L().Warn("future: unhandled rejection", zap.Error(l.err))
+		return
+	}
+	logx.L().Warn("future: unhandled rejection", zap.Error(l.err),
+		zap.String("created", l.tr.site()),
+		zap.String("trace", l.tr.tid),
+		zap.Uint64("id", l.tr.id),
+		zap.String("name", l.tr.displayName()))
 }
 
 // reportable reports whether an unobserved rejection with err is worth a
@@ -50,6 +70,6 @@ func (f *Future[T]) armUnhandledLocked(err error) {
 	if x.armed {
 		return
 	}
-	x.cleanup = runtime.AddCleanup(f, reportUnhandled, err)
+	x.cleanup = runtime.AddCleanup(f, reportUnhandledAt, lost{err: err, tr: x.trace})
 	x.armed = true
 }
