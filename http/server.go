@@ -299,7 +299,7 @@ func (c *conn) refuse(err error) {
 	c.reading = false
 	c.wantContinue = false
 	resp := Error(code, reason)
-	resp.Header.Set("Connection", "close")
+	resp.SetHeader("Connection", "close")
 	c.queue = append(c.queue, &exchange{method: "GET", minor: 1, resp: resp, done: true})
 }
 
