@@ -101,7 +101,7 @@ type field struct {
 
 // maxInlineValues is how many header values fit in a request block; more
 // take an allocation of their own.
-const maxInlineValues = 8
+const maxInlineValues = 4
 
 // reqBlock is the memory of one request: the Request, its URL and the
 // backing array of its header values, allocated together.
@@ -257,7 +257,12 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 	} else {
 		vals = make([]string, len(fields))
 	}
-	hdr := make(nethttp.Header, len(fields))
+	var hdr nethttp.Header
+	if len(fields) <= 1 { // none, or only Host: the small-map path
+		hdr = make(nethttp.Header)
+	} else {
+		hdr = make(nethttp.Header, len(fields))
+	}
 	var hostVal string
 	var te []string
 	for i, f := range fields {
