@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	nethttp "net/http"
-	"strings"
 	"sync"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // statusError is a request the server refuses before any handler runs, or
@@ -181,62 +178,20 @@ type parsedRequest struct {
 	keepOpen bool  // the connection may serve another request afterwards
 }
 
-// parseRequestHead hands exactly the framed head bytes to http.ReadRequest
-// and applies the checks a public server needs: one framing of the body
-// (no Content-Length together with Transfer-Encoding, no differing
-// Content-Length duplicates, only "chunked"), HTTP/1.x only, a valid Host
-// (required on HTTP/1.1), valid field names and values, no obs-fold, and a
-// known Expect. Every failure is a *statusError.
-func parseRequestHead(head []byte, s *headScanner) (parsedRequest, error) {
+// parseRequestHead parses a framed head with hp (see parseRequest, which
+// applies net/http's server checks) and adds what this server needs on
+// top: the body's framing, Expect (only 100-continue, on a request with a
+// body, is honoured; the field is removed as net/http's server does) and
+// whether the connection may stay open. Every failure is a *statusError.
+func parseRequestHead(hp *headParser, head []byte) (parsedRequest, error) {
 	var p parsedRequest
-	if s.fold {
-		return p, errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
-	}
-	if s.te > 0 && s.cl > 0 {
-		return p, errStatus(nethttp.StatusBadRequest, "both Content-Length and Transfer-Encoding")
-	}
-	if s.te > 1 {
-		return p, errStatus(nethttp.StatusBadRequest, "more than one Transfer-Encoding field")
-	}
-	if s.te == 1 && !asciiEqualFold(s.teValue, "chunked") {
-		return p, errStatus(nethttp.StatusNotImplemented, "unsupported transfer encoding")
-	}
-	h := getHeadReader(head)
-	req, err := nethttp.ReadRequest(h.br)
-	putHeadReader(h)
+	req, facts, err := hp.parseRequest(head)
 	if err != nil {
-		return p, errStatus(nethttp.StatusBadRequest, strings.TrimPrefix(err.Error(), "http: "))
+		return p, err
 	}
-	if req.ProtoMajor != 1 {
-		return p, errStatus(nethttp.StatusHTTPVersionNotSupported, "only HTTP/1.x is served")
-	}
-	if s.te > 0 && !req.ProtoAtLeast(1, 1) {
-		return p, errStatus(nethttp.StatusBadRequest, "Transfer-Encoding in an HTTP/1.0 request")
-	}
-	// net/http moves Host out of the header map, so the scanner counts it.
-	if req.ProtoAtLeast(1, 1) && s.host == 0 {
-		return p, errStatus(nethttp.StatusBadRequest, "missing Host header")
-	}
-	if s.host > 1 {
-		return p, errStatus(nethttp.StatusBadRequest, "too many Host headers")
-	}
-	if !httpguts.ValidHostHeader(req.Host) {
-		return p, errStatus(nethttp.StatusBadRequest, "malformed Host header")
-	}
-	for k, vv := range req.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return p, errStatus(nethttp.StatusBadRequest, "invalid header name")
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return p, errStatus(nethttp.StatusBadRequest, "invalid header value")
-			}
-		}
-	}
-	delete(req.Header, "Host")
 	p.req = req
 	switch {
-	case len(req.TransferEncoding) > 0:
+	case facts.chunked:
 		p.mode = bodyChunked
 		p.length = -1
 	case req.ContentLength > 0:
@@ -244,17 +199,13 @@ func parseRequestHead(head []byte, s *headScanner) (parsedRequest, error) {
 		p.length = req.ContentLength
 	}
 	if ex, ok := req.Header["Expect"]; ok {
-		if len(ex) != 1 || !strings.EqualFold(ex[0], "100-continue") {
+		if len(ex) != 1 || !asciiEqualFoldString(ex[0], "100-continue") {
 			return p, errStatus(nethttp.StatusExpectationFailed, "unsupported Expect")
 		}
-		p.expect = req.ProtoAtLeast(1, 1) && p.mode != bodyNone
-		req.Header.Del("Expect")
+		p.expect = req.ProtoMinor >= 1 && p.mode != bodyNone
+		delete(req.Header, "Expect")
 	}
 	p.keepOpen = !req.Close
-	if !req.ProtoAtLeast(1, 1) {
-		// HTTP/1.0 keeps the connection only when asked to.
-		p.keepOpen = httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
-	}
 	return p, nil
 }
 
