@@ -9,7 +9,6 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -226,11 +225,13 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		p:      future.New[[]netip.Addr](),
 	}
 	op.p.OnCancel(op.cancel)
-	if logx.Debug() {
-		op.p.Future().Named("dns.Lookup " + host + " " + o.family.String())
+	f := op.p.Future()
+	if future.Tracing() {
+		// A step of the caller's pipeline (ctx), or a root of its own.
+		f = future.Trace(ctx, f, "dns.Lookup "+host+" "+o.family.String())
 	}
 	op.step()
-	return deliver(ctx, op.p.Future(), o)
+	return deliver(ctx, f, o)
 }
 
 // deliver binds f to ctx and moves its completion onto the executor of On

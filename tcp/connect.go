@@ -101,6 +101,10 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 		}
 		return future.Rejected[*Socket](err)
 	}
+	var traced func(*future.Future[*Socket]) *future.Future[*Socket]
+	if future.Tracing() {
+		ctx, traced = traceConnect(ctx, addr)
+	}
 	parent := ctx
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.connectTimeout, errConnectTimeout)
 	var f *future.Future[*Socket]
@@ -112,7 +116,7 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 	default:
 		f = dialHost(ctx, cfg, t.host, t.port, addr)
 	}
-	return future.Handle(f, func(s *Socket, err error) (*Socket, error) {
+	f = future.Handle(f, func(s *Socket, err error) (*Socket, error) {
 		defer cancel() // after the cause was read
 		if err == nil {
 			return s, nil
@@ -132,6 +136,10 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 		}
 		return nil, err
 	})
+	if traced != nil {
+		return traced(f)
+	}
+	return f
 }
 
 // pastDeadline reports whether ctx's deadline has passed (its timer may not
@@ -173,6 +181,9 @@ func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr s
 
 func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {
 	s := newSocket(cfg, nil, addr)
+	if future.Tracing() {
+		s.dialCtx = ctx
+	}
 	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
 	return future.Handle(f, func(_ gnet.Conn, err error) (*Socket, error) {
 		if err != nil {

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -112,11 +113,13 @@ type Socket struct {
 	dup        bool      // fd is our dup of gnet's, we close it
 	state      uint8
 	rdEOF      bool
-	wrShut     bool // no more writes accepted
-	shutAfter  bool // shutdown(SHUT_WR) once the queue drains
-	userClose  bool // this side asked gnet to close
-	reset      bool // Abort: close with a reset (SO_LINGER 0)
-	halfOpen   bool // WithHalfOpen, or taken over by Relay
+	wrShut     bool                      // no more writes accepted
+	shutAfter  bool                      // shutdown(SHUT_WR) once the queue drains
+	userClose  bool                      // this side asked gnet to close
+	reset      bool                      // Abort: close with a reset (SO_LINGER 0)
+	halfOpen   bool                      // WithHalfOpen, or taken over by Relay
+	dialCtx    context.Context           // the traced ctx Connect dialled with; nil otherwise
+	trace      atomic.Pointer[sockTrace] // set when traced (tcp/trace.go)
 	closeErr   error
 	finalErr   error
 	dataV      any
@@ -201,6 +204,9 @@ func (s *Socket) connected() {
 		stats.ConnsOut.Add(1)
 		stats.DialedTotal.Add(1)
 	}
+	if future.Tracing() {
+		s.startTrace(s.dialCtx)
+	}
 	if logx.Debug() {
 		s.log("open", nil)
 	}
@@ -229,7 +235,7 @@ func (s *Socket) log(event string, err error, fields ...zap.Field) {
 	if err != nil {
 		fs = append(fs, zap.Error(err))
 	}
-	logx.L().Debug("tcp socket", fs...)
+	logx.L().Debug("tcp socket", s.traceFields(fs)...)
 }
 
 // callUser runs a user callback; a panic is logged and closes this socket
@@ -343,6 +349,7 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 		s.log("write-queued", nil, zap.Int("bytes", len(p)), zap.Int("queued", s.queued))
 	}
 	pr := future.New[struct{}]()
+	traceOp(s, pr.Future(), "tcp.Write")
 	s.wwait = append(s.wwait, pendingWrite{end: s.accepted, p: pr})
 	if !s.blocked && s.queued > s.cfg.high {
 		s.blocked = true
@@ -613,6 +620,7 @@ func (s *Socket) Close() *future.Future[struct{}] {
 	s.mu.Lock()
 	if s.closeP == nil {
 		s.closeP = future.New[struct{}]()
+		traceOp(s, s.closeP.Future(), "tcp.Close")
 	}
 	f := s.closeP.Future()
 	if s.state == stClosed {
@@ -931,6 +939,7 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 	}
 	stats.ClosedTotal.Add(1)
 	return append(done, func() {
+		s.endTrace(userErr)
 		if logx.Debug() {
 			s.log("close", userErr)
 		}
@@ -1120,7 +1129,7 @@ func (s *Socket) eofReadsLocked(done []func()) []func() {
 
 func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	r.p = future.New[[]byte]()
-	f := r.p.Future()
+	f := traceOp(s, r.p.Future(), readNames[r.kind])
 	p := r.p
 	// A read that is cancelled (timer.Timeout, Cancel, WithContext, a
 	// join's loser) leaves the queue untouched by it: it never takes
