@@ -811,7 +811,8 @@ type clientBody struct {
 	cc *clientConn
 	r  *nethttp.Response
 	bodyBuf
-	one [1][]byte // bufs' first backing array: most bodies are one read
+	waiter *future.Promise[[]byte] // a pending NextChunk
+	one    [1][]byte               // bufs' first backing array: most bodies are one read
 }
 
 // init readies b for a response read from cc.
@@ -848,11 +849,15 @@ func (b *clientBody) push(p []byte) {
 		b.paused = true
 	}
 	ch := b.notify
+	w, data := b.takeWaiterLocked()
 	b.mu.Unlock()
 	if pause {
 		b.cc.sock.Pause()
 	}
 	signal(ch)
+	if w != nil {
+		w.Resolve(data)
+	}
 }
 
 // finish runs on the loop when the body is complete (err nil) or failed.
@@ -871,8 +876,10 @@ func (b *clientBody) finish(err error) {
 		b.bufs, b.size = nil, 0
 	}
 	ch := b.notify
+	w, wdata := b.takeWaiterLocked()
 	b.mu.Unlock()
 	signal(ch)
+	settleWaiter(w, wdata, err)
 	if collect {
 		if err != nil {
 			b.collect.Reject(err)
