@@ -322,7 +322,8 @@ func descends(t, a *trace) bool {
 	return false
 }
 
-// traceJoin is joinTrace for inputs of one type.
+// traceJoin is joinTrace for inputs of one type; with none traced and
+// debug on, it notes where the join was made.
 func traceJoin[T, U any](out *Future[U], kind string, fs []*Future[T]) {
 	var ins []*trace
 	for i, f := range fs {
@@ -335,7 +336,20 @@ func traceJoin[T, U any](out *Future[U], kind string, fs []*Future[T]) {
 	}
 	if ins != nil {
 		joinTrace(out, kind, ins...)
+	} else if logx.Debug() {
+		out.noteSite()
 	}
+}
+
+// noteSite records where f is being made, for the unhandled-rejection
+// warning, when debug is on and f is not traced (a traced future keeps its
+// site in its trace record). Callers check logx.Debug first.
+func (f *Future[T]) noteSite() {
+	pcs := new([10]uintptr)
+	callers(0, pcs[:])
+	x := f.lockExt()
+	x.made = pcs
+	f.unlock()
 }
 
 // displayName is the step's name, or a default built from its kind and

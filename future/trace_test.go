@@ -303,3 +303,38 @@ func ctx2(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// With debug on, the warning says where an untraced future was made too.
+func TestUnhandledWarningSaysWhereWithDebugOnAlone(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	logx.Set(zap.New(core))
+	defer logx.Set(nil)
+	SetUnhandledHandler(nil)
+	errRoot := errors.New("a promise nobody watched")
+	errEnd := errors.New("the end of an untraced chain")
+	func() {
+		New[int]().Reject(errRoot)
+		p := New[int]()
+		p.Future().Then(func(v int) (int, error) { return v, nil })
+		p.Reject(errEnd)
+	}()
+	found := func() map[string]string {
+		m := map[string]string{}
+		for _, e := range logs.FilterMessage("future: unhandled rejection").All() {
+			c := e.ContextMap()
+			m[c["error"].(string)], _ = c["created"].(string)
+		}
+		return m
+	}
+	if !gcUntil(func() bool { return len(found()) >= 2 }) {
+		t.Fatalf("warnings: %v", found())
+	}
+	for _, e := range []error{errRoot, errEnd} {
+		if at := found()[e.Error()]; !strings.HasPrefix(at, "trace_test.go:") {
+			t.Errorf("%v: created %q, want this file", e, at)
+		}
+	}
+	if n := len(logs.FilterMessage("future started").All()); n != 0 {
+		t.Errorf("untraced futures logged %d steps", n)
+	}
+}
