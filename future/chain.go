@@ -2,6 +2,8 @@ package future
 
 import (
 	"errors"
+
+	"github.com/goasync/goasync/internal/logx"
 )
 
 // Every node below keeps the downstream Promise as its first field, so
@@ -24,6 +26,8 @@ func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "then", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -62,6 +66,8 @@ func (f *Future[T]) Catch(fn func(error) (T, error)) *Future[T] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "catch", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -90,6 +96,8 @@ func CatchAs[T any, E error](f *Future[T], fn func(E) (T, error)) *Future[T] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "catch", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -123,6 +131,8 @@ func (f *Future[T]) OrElse(fn func(err error) *Future[T]) *Future[T] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "orelse", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -176,6 +186,8 @@ func Handle[T, U any](f *Future[T], fn func(T, error) (U, error)) *Future[U] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "handle", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -208,6 +220,8 @@ func (f *Future[T]) Finally(fn func()) *Future[T] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "finally", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -251,6 +265,8 @@ func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "compose", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut
@@ -292,6 +308,8 @@ func (f *Future[T]) Via(e Executor) *Future[T] {
 	pendingOn(&n.p.fut, f)
 	if up := f.rec(); up != nil {
 		derive(&n.p.fut, up, "via", nil)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
 	}
 	f.addCont(n)
 	return &n.p.fut

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+
+	"github.com/goasync/goasync/internal/logx"
 )
 
 // member is the continuation a combinator attaches to its i-th input. The
@@ -222,6 +224,8 @@ func WithContext[T any](ctx context.Context, f *Future[T]) *Future[T] {
 	pendingOn(&st.p.fut, f)
 	if up := f.rec(); up != nil {
 		joinTrace(&st.p.fut, "context", up)
+	} else if logx.Debug() {
+		st.p.fut.noteSite()
 	}
 	if ctx.Err() != nil {
 		st.expire(ctx)

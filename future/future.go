@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/stats"
 )
@@ -105,6 +106,7 @@ type extra struct {
 	cleanup runtime.Cleanup
 	armed   bool // cleanup registered and not stopped
 	trace   *trace
+	made    *[10]uintptr // where an untraced future was made (debug on)
 }
 
 // noCopy makes go vet's copylocks check report copies of a Promise.
@@ -126,6 +128,9 @@ func New[T any]() *Promise[T] {
 	p := &Promise[T]{}
 	p.fut.flags = flagCounted
 	stats.PendingFutures.Add(1)
+	if logx.Debug() {
+		p.fut.noteSite()
+	}
 	return p
 }
 
@@ -195,6 +200,9 @@ func Rejected[T any](err error) *Future[T] {
 	}
 	f := &Future[T]{err: err}
 	f.word.Store(rejected)
+	if logx.Debug() {
+		f.noteSite()
+	}
 	if reportable(err) {
 		f.lock()
 		f.armUnhandledLocked(err)

@@ -238,3 +238,103 @@ func TestJoinIsAChildOfItsInputsCommonAncestor(t *testing.T) {
 		t.Fatalf("join %+v, want a child of the root %d", js, rootID)
 	}
 }
+
+// Every way of deriving a future carries the pipeline: each derived step
+// is in the root's trace, with a parent in it.
+func TestEveryCombinatorCarriesTheTrace(t *testing.T) {
+	logs := debugLogs(t)
+	ctx := WithTraceID(context.Background(), "all-kinds")
+	p := New[int]()
+	root := Trace(ctx, p.Future(), "root")
+	id := func(v int) (int, error) { return v, nil }
+	other := Trace(ctx, Resolved("x"), "other")
+	fs := []*Future[int]{
+		root.Then(id),
+		root.Catch(func(error) (int, error) { return 0, nil }),
+		CatchAs(root, func(*codeError) (int, error) { return 0, nil }),
+		Handle(root, func(v int, err error) (int, error) { return v, err }),
+		root.Finally(func() {}),
+		Compose(root, func(v int) *Future[int] { return Resolved(v) }),
+		root.OrElse(func(error) *Future[int] { return Resolved(0) }),
+		root.Via(Inline),
+		WithContext(context.Background(), root), // a context that never ends: f itself
+		WithContext(ctx2(t), root),
+	}
+	// Any and Race cancel their losers: give them inputs of their own.
+	joins := []*Future[int]{Any(root.Then(id), root.Then(id)), Race(root.Then(id), root.Then(id))}
+	all := All(fs...)
+	settled := AllSettled(fs...)
+	pair := All2(fs[0], other)
+	triple := All3(fs[1], other, all)
+	p.Resolve(1)
+	for _, f := range append(fs, joins...) {
+		if _, err := await(t, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []*Future[[]int]{all} {
+		if _, err := await(t, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	await(t, settled)
+	await(t, pair)
+	await(t, triple)
+	kinds := map[string]bool{}
+	for _, e := range logs.FilterMessage("future started").All() {
+		m := e.ContextMap()
+		if m["trace"] != "all-kinds" {
+			t.Errorf("step %v in trace %v", m["name"], m["trace"])
+		}
+		kinds[m["kind"].(string)] = true
+	}
+	for _, k := range []string{"root", "then", "catch", "handle", "finally", "compose", "orelse", "via", "context", "any", "race", "all", "all-settled", "all2", "all3"} {
+		if !kinds[k] {
+			t.Errorf("no %q step was logged (%v)", k, kinds)
+		}
+	}
+	if n, m := logs.FilterMessage("future started").Len(), logs.FilterMessage("future settled").Len(); n != m {
+		t.Errorf("%d started, %d settled", n, m)
+	}
+}
+
+func ctx2(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// With debug on, the warning says where an untraced future was made too.
+func TestUnhandledWarningSaysWhereWithDebugOnAlone(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	logx.Set(zap.New(core))
+	defer logx.Set(nil)
+	SetUnhandledHandler(nil)
+	errRoot := errors.New("a promise nobody watched")
+	errEnd := errors.New("the end of an untraced chain")
+	func() {
+		New[int]().Reject(errRoot)
+		p := New[int]()
+		p.Future().Then(func(v int) (int, error) { return v, nil })
+		p.Reject(errEnd)
+	}()
+	found := func() map[string]string {
+		m := map[string]string{}
+		for _, e := range logs.FilterMessage("future: unhandled rejection").All() {
+			c := e.ContextMap()
+			m[c["error"].(string)], _ = c["created"].(string)
+		}
+		return m
+	}
+	if !gcUntil(func() bool { return len(found()) >= 2 }) {
+		t.Fatalf("warnings: %v", found())
+	}
+	for _, e := range []error{errRoot, errEnd} {
+		if at := found()[e.Error()]; !strings.HasPrefix(at, "trace_test.go:") {
+			t.Errorf("%v: created %q, want this file", e, at)
+		}
+	}
+	if n := len(logs.FilterMessage("future started").All()); n != 0 {
+		t.Errorf("untraced futures logged %d steps", n)
+	}
+}

@@ -1,6 +1,10 @@
 package future
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/goasync/goasync/internal/logx"
+)
 
 // Tuple2 holds the values of two futures of different types, joined by
 // All2.
@@ -37,6 +41,8 @@ func All2[A, B any](a *Future[A], b *Future[B]) *Future[Tuple2[A, B]] {
 	st.sb = slot[B, Tuple2[A, B]]{j: j, dst: &j.val.V2, i: 1}
 	if a.traced() || b.traced() {
 		joinTrace(&j.p.fut, "all2", a.rec(), b.rec())
+	} else if logx.Debug() {
+		j.p.fut.noteSite()
 	}
 	a.addCont(&st.sa)
 	b.addCont(&st.sb)
@@ -62,6 +68,8 @@ func All3[A, B, C any](a *Future[A], b *Future[B], c *Future[C]) *Future[Tuple3[
 	st.sc = slot[C, Tuple3[A, B, C]]{j: j, dst: &j.val.V3, i: 2}
 	if a.traced() || b.traced() || c.traced() {
 		joinTrace(&j.p.fut, "all3", a.rec(), b.rec(), c.rec())
+	} else if logx.Debug() {
+		j.p.fut.noteSite()
 	}
 	a.addCont(&st.sa)
 	b.addCont(&st.sb)

@@ -101,3 +101,24 @@ func TestOrElse(t *testing.T) {
 		t.Fatal("the fallback's producer was not told of the cancellation")
 	}
 }
+
+// Inputs settled from three goroutines at once: every join sees all three
+// values, exactly once.
+func TestAll3ConcurrentInputs(t *testing.T) {
+	const N = 2000
+	for i := range N {
+		a, b, c := New[int](), New[string](), New[bool]()
+		j := All3(a.Future(), b.Future(), c.Future())
+		done := make(chan struct{})
+		go func() { a.Resolve(i); done <- struct{}{} }()
+		go func() { b.Resolve(strconv.Itoa(i)); done <- struct{}{} }()
+		go func() { c.Resolve(i%2 == 0); done <- struct{}{} }()
+		for range 3 {
+			<-done
+		}
+		v, err, ok := j.Result()
+		if !ok || err != nil || v.V1 != i || v.V2 != strconv.Itoa(i) || v.V3 != (i%2 == 0) {
+			t.Fatalf("join %d = %+v, %v, %v", i, v, err, ok)
+		}
+	}
+}

@@ -14,9 +14,10 @@ var unhandled atomic.Pointer[func(error)]
 
 // SetUnhandledHandler sets the function told about rejections that nobody
 // observed; nil restores the default, a zap warning on the library logger.
-// For a traced future (see Trace) the warning also names the step and
-// says where the future was made (the field "created", file:line of the
-// first caller outside goasync).
+// When the library logger records debug entries, the warning also says
+// where the future was made (the field "created", file:line of the first
+// caller outside goasync), and for a traced future (see Trace) names its
+// pipeline and step.
 //
 // A rejection counts as observed when a continuation is attached to the
 // future (Then, Catch, OnComplete, a combinator, ...), or when Await or
@@ -37,11 +38,12 @@ func SetUnhandledHandler(fn func(error)) {
 
 func reportUnhandled(err error) { reportUnhandledAt(lost{err: err}) }
 
-// lost is an unobserved rejection and, for a traced future, where it was
-// made and which step it was.
+// lost is an unobserved rejection and, with debug on, where the future
+// was made (and, for a traced future, which step it was).
 type lost struct {
-	err error
-	tr  *trace
+	err  error
+	tr   *trace
+	made *[10]uintptr
 }
 
 func reportUnhandledAt(l lost) {
@@ -50,6 +52,12 @@ func reportUnhandledAt(l lost) {
 		return
 	}
 	if l.tr == nil {
+		if l.made != nil {
+			if at := siteOf(l.made); at != "" {
+				logx.L().Warn("future: unhandled rejection", zap.Error(l.err), zap.String("created", at))
+				return
+			}
+		}
 		logx.L().Warn("future: unhandled rejection", zap.Error(l.err))
 		return
 	}
@@ -70,6 +78,6 @@ func (f *Future[T]) armUnhandledLocked(err error) {
 	if x.armed {
 		return
 	}
-	x.cleanup = runtime.AddCleanup(f, reportUnhandledAt, lost{err: err, tr: x.trace})
+	x.cleanup = runtime.AddCleanup(f, reportUnhandledAt, lost{err: err, tr: x.trace, made: x.made})
 	x.armed = true
 }

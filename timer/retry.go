@@ -125,7 +125,9 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // The waits are Delay timers, so Retry holds no goroutine. Started on an
 // event loop (or given On), every call of op after the first, and the
 // settlement of the returned future, run on that loop; op's first call
-// runs inside Retry. When ctx ends, or the returned future is cancelled,
+// runs inside Retry. Started elsewhere without On, later calls of op run
+// on the timer goroutine, so op must only start work there, as it should
+// anyway. When ctx ends, or the returned future is cancelled,
 // the pending attempt (or wait) is cancelled, op is not called again and
 // the future rejects with context.Cause(ctx) (or the cancellation). A ctx
 // that has already ended when Retry is called makes no attempt.
@@ -197,7 +199,7 @@ func (r *retry[T]) run(i int) {
 	}
 	actx := r.actx
 	var step *future.Promise[T]
-	if future.TraceID(actx) != "" && future.Tracing() {
+	if future.Tracing() && future.TraceID(actx) != "" {
 		// The attempt is a step of the retry, and what op starts with
 		// its ctx is a step of the attempt.
 		step = future.New[T]()

@@ -14,7 +14,7 @@
 //
 // Usage:
 //
-//	goasync-trace [-trace ID] [-failed] [-slow D] [-width N] [-html FILE] [log.json ...]
+//	goasync-trace [-trace ID] [-failed] [-slow D] [-width N] [-errwidth N] [-html FILE] [log.json ...]
 //
 // With -html FILE it also writes one self-contained HTML page with an SVG
 // timeline per pipeline (hover a bar for its name, duration, error and
@@ -47,6 +47,7 @@ type options struct {
 	failed bool
 	slow   time.Duration
 	width  int
+	errw   int
 	html   string
 }
 
@@ -58,6 +59,7 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 	fs.BoolVar(&o.failed, "failed", false, "draw only pipelines with a failed step")
 	fs.DurationVar(&o.slow, "slow", 0, "mark steps at least this long as slow (default: steps taking half of their pipeline's time)")
 	fs.IntVar(&o.width, "width", 60, "width of the bars in the text waterfall")
+	fs.IntVar(&o.errw, "errwidth", 100, "cut errors to this many characters in the text waterfall (0: never)")
 	fs.StringVar(&o.html, "html", "", "also write an HTML page with SVG timelines to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: goasync-trace [flags] [log.json ...]  (standard input without files)")
@@ -92,7 +94,7 @@ func run(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Wr
 		fmt.Fprintln(stdout, "no traced pipelines in the log (is the library logger at debug level?)")
 	}
 	for _, p := range ps {
-		writeText(stdout, p, o.width, o.slow)
+		writeText(stdout, p, o.width, o.errw, o.slow)
 	}
 	if o.html != "" {
 		f, err := os.Create(o.html)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/net/html"
 
 	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
@@ -203,6 +205,33 @@ func TestTimelineOfARealRun(t *testing.T) {
 			t.Errorf("HTML page lacks %q", want)
 		}
 	}
+	// The page parses, and has one bar per step drawn in the text.
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rects, svgs := 0, 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "rect" {
+			rects++
+		}
+		if n.Type == html.ElementNode && n.Data == "svg" {
+			svgs++
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	steps := 0
+	for _, m := range regexp.MustCompile(`(?m)^trace \S+  (\d+) steps`).FindAllStringSubmatch(text, -1) {
+		n, _ := strconv.Atoi(m[1])
+		steps += n
+	}
+	if svgs != 2 || rects != steps {
+		t.Errorf("HTML has %d svgs and %d bars; the text has 2 pipelines and %d steps", svgs, rects, steps)
+	}
 
 	// Filters.
 	out.Reset()
@@ -276,7 +305,7 @@ func FuzzRead(f *testing.F) {
 		ps := lg.pipelines()
 		var b bytes.Buffer
 		for _, p := range ps {
-			writeText(&b, p, 20, 0)
+			writeText(&b, p, 20, 30, 0)
 		}
 		if err := writeHTML(&b, ps, time.Millisecond); err != nil {
 			t.Fatal(err)

@@ -46,7 +46,7 @@ func round(d time.Duration) string {
 }
 
 // writeText draws p as a waterfall of width columns.
-func writeText(w io.Writer, p *pipeline, width int, slow time.Duration) {
+func writeText(w io.Writer, p *pipeline, width, errw int, slow time.Duration) {
 	total := p.end.Sub(p.start)
 	fmt.Fprintf(w, "trace %s  %d steps  %s", p.id, len(p.steps), round(total))
 	if p.failed > 0 {
@@ -91,7 +91,11 @@ func writeText(w io.Writer, p *pipeline, width int, slow time.Duration) {
 		}
 		fmt.Fprintf(w, "%s %-*s |%s| %9s %s", flag, nameW, name, bar, round(d), word)
 		if s.err != "" {
-			fmt.Fprintf(w, ": %s", s.err)
+			e := s.err
+			if errw > 0 {
+				e = clip(e, errw)
+			}
+			fmt.Fprintf(w, ": %s", e)
 		}
 		if s.at != "" {
 			fmt.Fprintf(w, "  (%s)", s.at)

@@ -133,7 +133,7 @@ func (c *client) quote(ctx context.Context, sym string) *future.Future[quote] {
 	q := timer.Retry(ctx, b, func(ctx context.Context, i int) *future.Future[quote] {
 		addr := c.replicas[i%len(c.replicas)]
 		return timer.Timeout(c.ask(ctx, addr, sym), c.timeout)
-	})
+	}).Named("quote " + sym)
 	return q.OrElse(func(err error) *future.Future[quote] {
 		if p, ok := c.cache[sym]; ok {
 			return future.Resolved(quote{sym, p, "cache, after: " + err.Error()})

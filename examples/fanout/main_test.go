@@ -170,7 +170,7 @@ func TestFanoutTraceRendersAsTimeline(t *testing.T) {
 	t.Logf("timeline:\n%s", text)
 	for _, re := range []string{
 		`(?m)^trace fanout  \d+ steps`,
-		`(?m)^[ !] +retry `,
+		`(?m)^[ !] quote SLOW +\|`,
 		`(?m)attempt 2/3 .*future: timeout`,
 		`(?m)attempt 1/3 .*failed: .*refused`,
 		`(?m)all3 \(joins 3\)`,
