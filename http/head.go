@@ -1,12 +1,10 @@
 package http
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	nethttp "net/http"
-	"sync"
 )
 
 // statusError is a request the server refuses before any handler runs, or
@@ -39,19 +37,14 @@ const maxHeaderLines = 256
 // examined are never examined again when more data arrives. It is strict
 // about line endings: every line must end in CRLF, and a CR anywhere else
 // (bare CR) or an LF without CR (bare LF) is an error, so no two parsers can
-// disagree about where a line ends. It also counts the Content-Length and
-// Transfer-Encoding fields, which net/http merges or removes before the
-// caller could see them.
+// disagree about where a line ends. It bounds the head's size and its
+// number of lines; the fields themselves are checked by the parser
+// (headParser).
 type headScanner struct {
 	start   int // offset of the head's first byte (after skipped empty lines)
 	pos     int // offset of the first byte not yet examined (a line start)
 	lines   int // lines seen, request/status line included
 	skipped int // leading empty lines skipped
-	cl      int // Content-Length fields
-	te      int // Transfer-Encoding fields
-	host    int // Host fields
-	teValue []byte
-	fold    bool // a folded (obs-fold) line was seen
 }
 
 func (s *headScanner) reset() { *s = headScanner{} }
@@ -93,24 +86,6 @@ func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
 		if len(line) == 0 {
 			return s.start, next, nil
 		}
-		if s.lines > 0 {
-			if line[0] == ' ' || line[0] == '\t' {
-				s.fold = true
-			} else if c := bytes.IndexByte(line, ':'); c > 0 {
-				name := line[:c]
-				switch {
-				case asciiEqualFold(name, "content-length"):
-					s.cl++
-				case asciiEqualFold(name, "host"):
-					s.host++
-				case asciiEqualFold(name, "transfer-encoding"):
-					s.te++
-					// A copy: the bytes may be a view the connection
-					// reuses before the head is complete.
-					s.teValue = append(s.teValue[:0], bytes.Trim(line[c+1:], " \t")...)
-				}
-			}
-		}
 		s.lines++
 		if s.lines > maxHeaderLines+1 {
 			return 0, 0, errStatus(nethttp.StatusRequestHeaderFieldsTooLarge, "too many header fields")
@@ -132,31 +107,6 @@ func asciiEqualFold(b []byte, lower string) bool {
 		}
 	}
 	return true
-}
-
-// headReader lets net/http's parsers read a head that is already framed.
-type headReader struct {
-	rd bytes.Reader
-	br *bufio.Reader
-}
-
-var headReaders = sync.Pool{New: func() any {
-	h := new(headReader)
-	h.br = bufio.NewReaderSize(&h.rd, 4096)
-	return h
-}}
-
-func getHeadReader(head []byte) *headReader {
-	h := headReaders.Get().(*headReader)
-	h.rd.Reset(head)
-	h.br.Reset(&h.rd)
-	return h
-}
-
-func putHeadReader(h *headReader) {
-	h.rd.Reset(nil)
-	h.br.Reset(&h.rd)
-	headReaders.Put(h)
 }
 
 // bodyMode is how a message body is delimited.
