@@ -590,7 +590,7 @@ func (cc *clientConn) readHead() bool {
 	if end == 0 {
 		return false
 	}
-	pr, err := parseResponseHeadWith(&cc.hp, cc.in[start:end], cc.req)
+	pr, err := parseResponseHeadWith(&cc.hp, cc.in[start:end], cc.scan.ends, cc.req)
 	cc.in = cc.in[end:]
 	cc.scan.reset()
 	if err != nil {

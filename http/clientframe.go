@@ -23,7 +23,7 @@ type parsedResponse struct {
 // framed the head; its checks are repeated by the parser.
 func parseResponseHead(head []byte, s *headScanner, req *nethttp.Request) (parsedResponse, error) {
 	var hp headParser
-	return parseResponseHeadWith(&hp, head, req)
+	return parseResponseHeadWith(&hp, head, s.ends, req)
 }
 
 // parseResponseHeadWith parses a framed response head with hp (a
@@ -32,9 +32,9 @@ func parseResponseHead(head []byte, s *headScanner, req *nethttp.Request) (parse
 // chunked when Transfer-Encoding is chunked (which, as in net/http, wins
 // over a Content-Length); Content-Length bytes; otherwise until the server
 // closes.
-func parseResponseHeadWith(hp *headParser, head []byte, req *nethttp.Request) (parsedResponse, error) {
+func parseResponseHeadWith(hp *headParser, head []byte, ends []int32, req *nethttp.Request) (parsedResponse, error) {
 	var p parsedResponse
-	resp, err := hp.parseResponse(head, req)
+	resp, err := hp.parseResponse(head, ends, req)
 	if err != nil {
 		return p, err
 	}

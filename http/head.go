@@ -45,9 +45,13 @@ type headScanner struct {
 	pos     int // offset of the first byte not yet examined (a line start)
 	lines   int // lines seen, request/status line included
 	skipped int // leading empty lines skipped
+	// ends holds, for each line of the head but the empty last one, the
+	// offset of its CR from the head's first byte: the parser walks the
+	// lines without searching for their ends again.
+	ends []int32
 }
 
-func (s *headScanner) reset() { *s = headScanner{} }
+func (s *headScanner) reset() { *s = headScanner{ends: s.ends[:0]} }
 
 // scan examines buf, which holds the bytes received so far for this message,
 // and returns the head as buf[start:end] (ending with the empty line) once it
@@ -86,6 +90,7 @@ func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
 		if len(line) == 0 {
 			return s.start, next, nil
 		}
+		s.ends = append(s.ends, int32(lf-1-s.start))
 		s.lines++
 		if s.lines > maxHeaderLines+1 {
 			return 0, 0, errStatus(nethttp.StatusRequestHeaderFieldsTooLarge, "too many header fields")
@@ -128,14 +133,15 @@ type parsedRequest struct {
 	keepOpen bool  // the connection may serve another request afterwards
 }
 
-// parseRequestHead parses a framed head with hp (see parseRequest, which
+// parseRequestHead parses a framed head (with its line ends from the
+// headScanner, or nil) with hp (see parseRequest, which
 // applies net/http's server checks) and adds what this server needs on
 // top: the body's framing, Expect (only 100-continue, on a request with a
 // body, is honoured; the field is removed as net/http's server does) and
 // whether the connection may stay open. Every failure is a *statusError.
-func parseRequestHead(hp *headParser, head []byte) (parsedRequest, error) {
+func parseRequestHead(hp *headParser, head []byte, ends []int32) (parsedRequest, error) {
 	var p parsedRequest
-	req, facts, err := hp.parseRequest(head)
+	req, facts, err := hp.parseRequest(head, ends)
 	if err != nil {
 		return p, err
 	}

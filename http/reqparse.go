@@ -120,6 +120,7 @@ type headParser struct {
 	slab   []reqBlock
 	rslab  []respBlock
 	fields []field
+	ends   []int32 // line ends, when the caller has none
 }
 
 // newBlock returns a zeroed request block nobody else holds.
@@ -149,11 +150,18 @@ type headFacts struct {
 // (http1ServerSupportsRequest, the Host rules, httpguts on every field,
 // Host removed from Header) produces, or refuses it with a *statusError.
 // It is stricter than net/http where docs/http.md says so.
-func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, error) {
+func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, headFacts, error) {
 	var facts headFacts
+	if ends == nil {
+		p.ends = lineEnds(head, p.ends[:0])
+		ends = p.ends
+	}
+	if len(ends) == 0 {
+		return nil, facts, errStatus(nethttp.StatusBadRequest, "empty head")
+	}
 	b := p.arena.copyBytes(head)
 	// Request line.
-	eol := indexCRLF(b, 0)
+	eol := int(ends[0])
 	line := b[:eol]
 	sp1 := indexByteFrom(line, 0, ' ')
 	if sp1 < 0 {
@@ -188,7 +196,7 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 
 	// Header lines: validated, names canonicalized in place (b is the
 	// arena's copy, not yet visible as a string).
-	if err := p.scanFields(b, eol+2); err != nil {
+	if err := p.scanFields(b, eol+2, ends[1:]); err != nil {
 		return nil, facts, err
 	}
 	// From here on b is never written again: s is its string view.
@@ -286,18 +294,15 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 	return req, facts, nil
 }
 
-// scanFields checks the header lines of head b from offset pos to the
-// empty line: a name of token bytes (no whitespace before the colon), a
+// scanFields checks the header lines of head b, the first starting at pos,
+// each ending at its entry of ends: a name of token bytes (no whitespace before the colon), a
 // value of valid bytes; no obsolete line folding. It canonicalizes each
 // name in place, as net/textproto does, and records the offsets of name
 // and trimmed value in p.fields.
-func (p *headParser) scanFields(b []byte, pos int) error {
+func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
 	fields := p.fields[:0]
-	for {
-		e := indexCRLF(b, pos)
-		if e == pos {
-			break
-		}
+	for _, e32 := range ends {
+		e := int(e32)
 		ln := b[pos:e]
 		colon := indexByteFrom(ln, 0, ':')
 		if colon <= 0 {
@@ -498,13 +503,18 @@ func trailerKeys(vv []string) (nethttp.Header, error) {
 	return tr, nil
 }
 
-// indexCRLF returns the offset of the CR of the next line end in b from
-// from (the scanner guarantees every CR starts a CRLF), or len(b).
-func indexCRLF(b []byte, from int) int {
-	if i := bytes.IndexByte(b[from:], '\r'); i >= 0 {
-		return from + i
+// lineEnds appends to dst the offset of the CR of every line of head but
+// the empty last one (the headScanner guarantees every CR starts a CRLF).
+func lineEnds(head []byte, dst []int32) []int32 {
+	for pos := 0; pos < len(head); {
+		i := bytes.IndexByte(head[pos:], '\r')
+		if i <= 0 {
+			break
+		}
+		dst = append(dst, int32(pos+i))
+		pos += i + 2
 	}
-	return len(b)
+	return dst
 }
 
 func indexByteFrom(b []byte, from int, c byte) int {

@@ -38,9 +38,16 @@ func badResponse(reason string) error { return fmt.Errorf("%w: %s", ErrBadRespon
 // from 100, field names and values valid for httpguts, no obsolete line
 // folding, at most one Transfer-Encoding and only chunked. The Body is not
 // set. Failures wrap ErrBadResponse.
-func (p *headParser) parseResponse(head []byte, req *nethttp.Request) (*nethttp.Response, error) {
+func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Request) (*nethttp.Response, error) {
+	if ends == nil {
+		p.ends = lineEnds(head, p.ends[:0])
+		ends = p.ends
+	}
+	if len(ends) == 0 {
+		return nil, badResponse("empty head")
+	}
 	b := p.arena.copyBytes(head)
-	eol := indexCRLF(b, 0)
+	eol := int(ends[0])
 	line := b[:eol]
 	sp := indexByteFrom(line, 0, ' ')
 	if sp < 0 {
@@ -70,7 +77,7 @@ func (p *headParser) parseResponse(head []byte, req *nethttp.Request) (*nethttp.
 	if (st+3 < eol && b[st+3] != ' ') || code < 100 {
 		return nil, badResponse("malformed status code")
 	}
-	if err := p.scanFields(b, eol+2); err != nil {
+	if err := p.scanFields(b, eol+2, ends[1:]); err != nil {
 		return nil, badResponse(err.(*statusError).Reason)
 	}
 	s := p.arena.view(b)

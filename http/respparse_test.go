@@ -123,7 +123,7 @@ func diffParseResponse(t *testing.T, hp *headParser, raw []byte, sel uint8) {
 		return // net/http's client does not skip empty lines before a response
 	}
 	head := raw[start:end]
-	p, err := parseResponseHeadWith(hp, head, req)
+	p, err := parseResponseHeadWith(hp, head, s.ends, req)
 	if err != nil {
 		return
 	}
@@ -143,7 +143,7 @@ func diffParseResponse(t *testing.T, hp *headParser, raw []byte, sel uint8) {
 		head[i] = 'Z'
 	}
 	for range 3 {
-		if _, err := parseResponseHeadWith(hp, keep, req); err != nil {
+		if _, err := parseResponseHeadWith(hp, keep, nil, req); err != nil {
 			t.Fatalf("second parse failed: %v", err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestResponseHeadDifferential(t *testing.T) {
 		}
 	}
 	for _, r := range realResponses {
-		if _, err := parseResponseHeadWith(hp, []byte(r), nil); err != nil {
+		if _, err := parseResponseHeadWith(hp, []byte(r), nil, nil); err != nil {
 			t.Errorf("real response refused (%v): %q", err, r)
 		}
 	}
@@ -193,7 +193,7 @@ func TestResponseHeadDifferential(t *testing.T) {
 		if _, err := netHTTPClientParse([]byte(r), nil); err != nil {
 			t.Errorf("net/http refuses %q too (%v): not a stricter case", r, err)
 		}
-		if _, err := parseResponseHeadWith(hp, []byte(r), nil); err == nil {
+		if _, err := parseResponseHeadWith(hp, []byte(r), nil, nil); err == nil {
 			t.Errorf("accepted %q", r)
 		}
 	}
