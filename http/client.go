@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -311,7 +310,7 @@ type clientConn struct {
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
 	scan      headScanner
-	head      *headReader // reads response heads for http.ReadResponse
+	hp        headParser // parses response heads
 	mode      bodyMode
 	remaining int64
 	chunk     chunkedDecoder
@@ -591,11 +590,7 @@ func (cc *clientConn) readHead() bool {
 	if end == 0 {
 		return false
 	}
-	if cc.head == nil {
-		cc.head = new(headReader)
-		cc.head.br = bufio.NewReaderSize(&cc.head.rd, 4096)
-	}
-	pr, err := parseResponseHeadWith(cc.head, cc.in[start:end], &cc.scan, cc.req)
+	pr, err := parseResponseHeadWith(&cc.hp, cc.in[start:end], cc.scan.ends, cc.req)
 	cc.in = cc.in[end:]
 	cc.scan.reset()
 	if err != nil {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	nethttp "net/http"
 	"net/textproto"
 	"net/url"
@@ -117,7 +118,9 @@ type reqBlock struct {
 type headParser struct {
 	arena  strArena
 	slab   []reqBlock
+	rslab  []respBlock
 	fields []field
+	ends   []int32 // line ends, when the caller has none
 }
 
 // newBlock returns a zeroed request block nobody else holds.
@@ -147,11 +150,18 @@ type headFacts struct {
 // (http1ServerSupportsRequest, the Host rules, httpguts on every field,
 // Host removed from Header) produces, or refuses it with a *statusError.
 // It is stricter than net/http where docs/http.md says so.
-func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, error) {
+func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, headFacts, error) {
 	var facts headFacts
+	if ends == nil {
+		p.ends = lineEnds(head, p.ends[:0])
+		ends = p.ends
+	}
+	if len(ends) == 0 {
+		return nil, facts, errStatus(nethttp.StatusBadRequest, "empty head")
+	}
 	b := p.arena.copyBytes(head)
 	// Request line.
-	eol := indexCRLF(b, 0)
+	eol := int(ends[0])
 	line := b[:eol]
 	sp1 := indexByteFrom(line, 0, ' ')
 	if sp1 < 0 {
@@ -184,55 +194,11 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 		return nil, facts, errStatus(nethttp.StatusBadRequest, "malformed HTTP version")
 	}
 
-	// Header lines: validate, canonicalize names in place (b is the
-	// arena's copy, not yet visible as a string), record offsets.
-	fields := p.fields[:0]
-	for pos := eol + 2; ; {
-		e := indexCRLF(b, pos)
-		if e == pos {
-			break
-		}
-		ln := b[pos:e]
-		colon := indexByteFrom(ln, 0, ':')
-		if colon <= 0 {
-			if colon < 0 && len(ln) > 0 && (ln[0] == ' ' || ln[0] == '\t') {
-				return nil, facts, errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
-			}
-			return nil, facts, errStatus(nethttp.StatusBadRequest, "malformed header line")
-		}
-		upper := true
-		for i := range colon {
-			c := ln[i]
-			if !tokenTable[c] {
-				if c == ' ' || c == '\t' {
-					return nil, facts, errStatus(nethttp.StatusBadRequest, "whitespace in header name")
-				}
-				return nil, facts, errStatus(nethttp.StatusBadRequest, "invalid header name")
-			}
-			if upper && 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			} else if !upper && 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			ln[i] = c
-			upper = c == '-'
-		}
-		vs, ve := colon+1, len(ln)
-		for i := vs; i < ve; i++ {
-			if c := ln[i]; (c < ' ' && c != '\t') || c == 0x7f {
-				return nil, facts, errStatus(nethttp.StatusBadRequest, "invalid header value")
-			}
-		}
-		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
-			vs++
-		}
-		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
-			ve--
-		}
-		fields = append(fields, field{int32(pos), int32(pos + colon), int32(pos + vs), int32(pos + ve)})
-		pos = e + 2
+	// Header lines: validated, names canonicalized in place (b is the
+	// arena's copy, not yet visible as a string).
+	if err := p.scanFields(b, eol+2, ends[1:]); err != nil {
+		return nil, facts, err
 	}
-	p.fields = fields
 	// From here on b is never written again: s is its string view.
 	s := p.arena.view(b)
 
@@ -251,45 +217,9 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 	}
 	req.URL = u
 
-	var vals []string
-	if len(fields) <= maxInlineValues {
-		vals = blk.vals[:len(fields)]
-	} else {
-		vals = make([]string, len(fields))
-	}
-	var hdr nethttp.Header
-	if len(fields) <= 1 { // none, or only Host: the small-map path
-		hdr = make(nethttp.Header)
-	} else {
-		hdr = make(nethttp.Header, len(fields))
-	}
-	var hostVal string
-	var te []string
-	for i, f := range fields {
-		nb := b[f.name:f.nameEnd]
-		key, ok := commonHeaders[string(nb)]
-		if !ok {
-			key = s[f.name:f.nameEnd]
-		}
-		v := s[f.val:f.valEnd]
-		if key == "Host" {
-			// net/http's server removes Host from the map; it is
-			// checked and kept in Request.Host.
-			facts.hosts++
-			hostVal = v
-			continue
-		}
-		if key == "Transfer-Encoding" {
-			te = append(te, v)
-			continue // removed from the map, as net/http does
-		}
-		if vv := hdr[key]; vv != nil {
-			hdr[key] = append(vv, v)
-			continue
-		}
-		vals[i] = v
-		hdr[key] = vals[i : i+1 : i+1]
-	}
+	hdr, fv := p.header(b, s, blk.vals[:], true)
+	facts.hosts = fv.hosts
+	hostVal, te := fv.host, fv.te
 	req.Header = hdr
 
 	// The checks of net/http's server, then http.ReadRequest's own.
@@ -362,6 +292,112 @@ func (p *headParser) parseRequest(head []byte) (*nethttp.Request, headFacts, err
 		req.Body = nethttp.NoBody
 	}
 	return req, facts, nil
+}
+
+// scanFields checks the header lines of head b, the first starting at pos,
+// each ending at its entry of ends: a name of token bytes (no whitespace before the colon), a
+// value of valid bytes; no obsolete line folding. It canonicalizes each
+// name in place, as net/textproto does, and records the offsets of name
+// and trimmed value in p.fields.
+func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
+	fields := p.fields[:0]
+	for _, e32 := range ends {
+		e := int(e32)
+		ln := b[pos:e]
+		colon := indexByteFrom(ln, 0, ':')
+		if colon <= 0 {
+			if colon < 0 && len(ln) > 0 && (ln[0] == ' ' || ln[0] == '\t') {
+				return errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
+			}
+			return errStatus(nethttp.StatusBadRequest, "malformed header line")
+		}
+		upper := true
+		for i := range colon {
+			c := ln[i]
+			if !tokenTable[c] {
+				if c == ' ' || c == '\t' {
+					return errStatus(nethttp.StatusBadRequest, "whitespace in header name")
+				}
+				return errStatus(nethttp.StatusBadRequest, "invalid header name")
+			}
+			if upper && 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			} else if !upper && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			ln[i] = c
+			upper = c == '-'
+		}
+		vs, ve := colon+1, len(ln)
+		for i := vs; i < ve; i++ {
+			if c := ln[i]; (c < ' ' && c != '\t') || c == 0x7f {
+				return errStatus(nethttp.StatusBadRequest, "invalid header value")
+			}
+		}
+		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
+			vs++
+		}
+		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
+			ve--
+		}
+		fields = append(fields, field{int32(pos), int32(pos + colon), int32(pos + vs), int32(pos + ve)})
+		pos = e + 2
+	}
+	p.fields = fields
+	return nil
+}
+
+// fieldFacts is what header found besides the map.
+type fieldFacts struct {
+	te    []string // Transfer-Encoding values (not in the map)
+	hosts int      // Host fields (not in the map, with dropHost)
+	host  string   // the last Host value
+}
+
+// header makes the header map of the fields scanFields recorded in b,
+// whose string view is s: values are substrings of s, common names are
+// interned, and single values use inline (one slot per field) as backing
+// store when it is large enough. Transfer-Encoding is left out of the map
+// (net/http removes it), and Host too with dropHost (as net/http's server
+// does).
+func (p *headParser) header(b []byte, s string, inline []string, dropHost bool) (nethttp.Header, fieldFacts) {
+	var ff fieldFacts
+	fields := p.fields
+	vals := inline
+	if len(fields) <= len(inline) {
+		vals = inline[:len(fields)]
+	} else {
+		vals = make([]string, len(fields))
+	}
+	var hdr nethttp.Header
+	if len(fields) <= 1 { // none, or only Host: the small-map path
+		hdr = make(nethttp.Header)
+	} else {
+		hdr = make(nethttp.Header, len(fields))
+	}
+	for i, f := range fields {
+		key, ok := commonHeaders[string(b[f.name:f.nameEnd])]
+		if !ok {
+			key = s[f.name:f.nameEnd]
+		}
+		v := s[f.val:f.valEnd]
+		switch {
+		case key == "Host" && dropHost:
+			ff.hosts++
+			ff.host = v
+			continue
+		case key == "Transfer-Encoding":
+			ff.te = append(ff.te, v)
+			continue
+		}
+		if vv := hdr[key]; vv != nil {
+			hdr[key] = append(vv, v)
+			continue
+		}
+		vals[i] = v
+		hdr[key] = vals[i : i+1 : i+1]
+	}
+	return hdr, ff
 }
 
 // chunkedTE is Request.TransferEncoding of a chunked request. Handlers
@@ -467,13 +503,18 @@ func trailerKeys(vv []string) (nethttp.Header, error) {
 	return tr, nil
 }
 
-func indexCRLF(b []byte, from int) int {
-	for i := from; i+1 < len(b); i++ {
-		if b[i] == '\r' {
-			return i
+// lineEnds appends to dst the offset of the CR of every line of head but
+// the empty last one (the headScanner guarantees every CR starts a CRLF).
+func lineEnds(head []byte, dst []int32) []int32 {
+	for pos := 0; pos < len(head); {
+		i := bytes.IndexByte(head[pos:], '\r')
+		if i <= 0 {
+			break
 		}
+		dst = append(dst, int32(pos+i))
+		pos += i + 2
 	}
-	return len(b)
+	return dst
 }
 
 func indexByteFrom(b []byte, from int, c byte) int {

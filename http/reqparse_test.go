@@ -188,7 +188,10 @@ func diffParse(t *testing.T, hp *headParser, raw []byte) {
 		return
 	}
 	head := raw[start:end]
-	p, err := parseRequestHead(hp, head)
+	if got := lineEnds(head, nil); !reflect.DeepEqual(got, s.ends) {
+		t.Fatalf("line ends: scanner %v, lineEnds %v", s.ends, got)
+	}
+	p, err := parseRequestHead(hp, head, s.ends)
 	if err != nil {
 		return
 	}
@@ -205,7 +208,7 @@ func diffParse(t *testing.T, hp *headParser, raw []byte) {
 		head[i] = 'Z'
 	}
 	for range 3 {
-		if _, err := parseRequestHead(hp, keep); err != nil {
+		if _, err := parseRequestHead(hp, keep, nil); err != nil {
 			t.Fatalf("second parse failed: %v", err)
 		}
 	}
@@ -245,7 +248,7 @@ func TestRequestHeadDifferential(t *testing.T) {
 		diffParse(t, hp, []byte(r))
 	}
 	for _, r := range realRequests[:9] {
-		if _, err := parseRequestHead(hp, []byte(r)); err != nil {
+		if _, err := parseRequestHead(hp, []byte(r), nil); err != nil {
 			t.Errorf("real request refused (%v): %q", err, r)
 		}
 	}
@@ -275,7 +278,7 @@ func TestRequestHeadStricter(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if _, err := parseRequestHead(hp, []byte(raw)[start:end]); err == nil {
+		if _, err := parseRequestHead(hp, []byte(raw)[start:end], nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -110,7 +110,7 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		if err != nil || end == 0 {
 			return evMore, 0, err
 		}
-		p, err := parseRequestHead(&r.hp, buf[start:end])
+		p, err := parseRequestHead(&r.hp, buf[start:end], r.scan.ends)
 		r.scan.reset()
 		if err != nil {
 			return evMore, end, err

@@ -32,7 +32,17 @@ type Router struct {
 	// routes caches what ServeMux found for a method and path (and host)
 	// that matched a pattern without wildcards: the same answer every
 	// time, as long as no pattern is added (Handle clears it).
-	routes atomic.Pointer[map[routeKey]cachedRoute]
+	routes atomic.Pointer[map[routeKey]*lastRoute]
+	// last is the route cache's last hit: most traffic repeats the route
+	// of the request before, and comparing two short strings is cheaper
+	// than hashing them.
+	last atomic.Pointer[lastRoute]
+}
+
+// lastRoute is a route cache entry with its key.
+type lastRoute struct {
+	key   routeKey
+	route cachedRoute
 }
 
 // routeKey is a request's method, cleaned path and, with host patterns,
@@ -58,6 +68,7 @@ func (rt *Router) Handle(pattern string, h Handler) {
 		panic("http: nil handler for " + pattern)
 	}
 	rt.routes.Store(nil)
+	rt.last.Store(nil)
 	if p := pattern[strings.IndexByte(pattern, ' ')+1:]; !strings.HasPrefix(strings.TrimLeft(p, " \t"), "/") {
 		rt.hosts = true
 	}
@@ -106,10 +117,15 @@ func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
 func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response]) {
 	key, cacheable := rt.key(r)
 	if cacheable {
+		if l := rt.last.Load(); l != nil && l.key == key {
+			r.Pattern = l.route.pattern
+			return serveEither(l.route.h, r, ctx)
+		}
 		if m := rt.routes.Load(); m != nil {
-			if cr, ok := (*m)[key]; ok {
-				r.Pattern = cr.pattern
-				return serveEither(cr.h, r, ctx)
+			if e, ok := (*m)[key]; ok {
+				rt.last.Store(e)
+				r.Pattern = e.route.pattern
+				return serveEither(e.route.h, r, ctx)
 			}
 		}
 	}
@@ -178,13 +194,13 @@ func (rt *Router) remember(k routeKey, cr cachedRoute) {
 		if n >= maxCachedRoutes {
 			return
 		}
-		m := make(map[routeKey]cachedRoute, n+1)
+		m := make(map[routeKey]*lastRoute, n+1)
 		if old != nil {
 			for k, v := range *old {
 				m[k] = v
 			}
 		}
-		m[k] = cr
+		m[k] = &lastRoute{key: k, route: cr}
 		if rt.routes.CompareAndSwap(old, &m) {
 			return
 		}
