@@ -576,6 +576,13 @@ func (s *Socket) Writable() *future.Future[struct{}] {
 	}
 	p := future.New[struct{}]()
 	s.writable = append(s.writable, p)
+	p.OnCancel(func(error) { // a cancelled wait leaves the list
+		s.mu.Lock()
+		if i := slices.Index(s.writable, p); i >= 0 {
+			s.writable = slices.Delete(s.writable, i, i+1)
+		}
+		s.mu.Unlock()
+	})
 	return p.Future()
 }
 
