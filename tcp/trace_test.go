@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -30,12 +31,17 @@ func TestTracedConnectAndSocket(t *testing.T) {
 	await(t, s.Close())
 
 	steps := map[string]map[string]any{} // name prefix -> fields of "future settled"
-	for _, e := range logs.FilterMessage("future settled").All() {
-		f := e.ContextMap()
-		name := fmt.Sprint(f["name"])
-		for _, p := range []string{"tcp.Connect", "tcp.Socket", "tcp.ReadLine", "tcp.Close", "tcp.Accept"} {
-			if strings.HasPrefix(name, p) {
-				steps[p] = f
+	// The accepted socket's step settles when the server side has seen the
+	// close too: give it a moment.
+	for deadline := time.Now().Add(10 * time.Second); steps["tcp.Accept"] == nil && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		for _, e := range logs.FilterMessage("future settled").All() {
+			f := e.ContextMap()
+			name := fmt.Sprint(f["name"])
+			for _, p := range []string{"tcp.Connect", "tcp.Socket", "tcp.ReadLine", "tcp.Close", "tcp.Accept"} {
+				if strings.HasPrefix(name, p) {
+					steps[p] = f
+				}
 			}
 		}
 	}
