@@ -171,7 +171,7 @@ func TestHappyEyeballsFailureStartsNextAtOnce(t *testing.T) {
 func TestHappyEyeballsSlowIPv6(t *testing.T) {
 	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
 	d := newTCPDialer(p4, blackholeTCP(t))
-	base := stats.ConnsOut.Load()
+	base := stats.Sockets.Load()
 	const delay = 150 * time.Millisecond
 	start := time.Now()
 	c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, delay))
@@ -189,7 +189,7 @@ func TestHappyEyeballsSlowIPv6(t *testing.T) {
 		t.Fatal("attempts not in IPv6, IPv4 order")
 	}
 	c.Close()
-	waitFor(t, func() bool { return stats.ConnsOut.Load() <= base })
+	waitFor(t, func() bool { return stats.Sockets.Load() <= base })
 }
 
 func TestHappyEyeballsAllFail(t *testing.T) {
@@ -212,7 +212,7 @@ func TestHappyEyeballsAllFail(t *testing.T) {
 func TestHappyEyeballsLoserReleased(t *testing.T) {
 	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
 	p6, _ := listenTCP(t, "tcp6", "[::1]:0")
-	base := stats.ConnsOut.Load()
+	base := stats.Sockets.Load()
 	for i := 0; i < 10; i++ {
 		d := newTCPDialer(p4, p6)
 		c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6, loop4, loop6}, d.dial, release, time.Millisecond))
@@ -221,7 +221,7 @@ func TestHappyEyeballsLoserReleased(t *testing.T) {
 		}
 		c.Close()
 	}
-	waitFor(t, func() bool { return stats.ConnsOut.Load() <= base })
+	waitFor(t, func() bool { return stats.Sockets.Load() <= base })
 }
 
 func TestHappyEyeballsCancel(t *testing.T) {

@@ -217,12 +217,11 @@ func (e *clientEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close // the dial timed out or was canceled: drop the late connection
 	}
 	e.r.forget(op)
-	stats.ConnsOut.Add(1)
-	stats.DialedTotal.Add(1)
 	if logx.Debug() {
 		e.r.logEvent("dial", c, nil, zap.String("network", op.network), zap.String("addr", op.addr),
 			zap.Duration("duration", time.Since(op.start)))
 	}
+	stats.Sockets.Add(1)
 	op.h.OnOpen(c)
 	if !op.p.Resolve(c) {
 		// Given up (Cancel) while opening: nobody will ever get this
@@ -242,8 +241,7 @@ func (e *clientEvents) OnClose(c gnet.Conn, err error) gnet.Action {
 	if op == nil || op.state.Load() != dialOpened {
 		return gnet.None
 	}
-	stats.ConnsOut.Add(-1)
-	stats.ClosedTotal.Add(1)
+	stats.Sockets.Add(-1)
 	e.r.logEvent("close", c, err)
 	op.h.OnClose(c, err)
 	return gnet.None

@@ -300,8 +300,7 @@ func (e *serverEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	l.conns.Add(1)
-	stats.ConnsIn.Add(1)
-	stats.AcceptedTotal.Add(1)
+	stats.Sockets.Add(1)
 	l.r.logEvent("accept", c, nil)
 	l.h.OnOpen(c)
 	return nil, gnet.None
@@ -316,8 +315,7 @@ func (e *serverEvents) OnClose(c gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	e.l.conns.Add(-1)
-	stats.ConnsIn.Add(-1)
-	stats.ClosedTotal.Add(1)
+	stats.Sockets.Add(-1)
 	e.l.r.logEvent("close", c, err)
 	e.l.h.OnClose(c, err)
 	return gnet.None

@@ -113,7 +113,6 @@ func TestDialTCPAgainstGoServer(t *testing.T) {
 		}
 	}()
 	h := newRecorder(false)
-	before := stats.Read()
 	f := r.Dial(context.Background(), "tcp", ln.Addr().String(), h)
 	c, err := f.Await(context.Background())
 	if err != nil {
@@ -128,7 +127,7 @@ func TestDialTCPAgainstGoServer(t *testing.T) {
 	if got := string(recv(t, h.data)); got != "hello" {
 		t.Fatalf("data %q", got)
 	}
-	if s := stats.Read(); s.DialedTotal <= before.DialedTotal || s.ConnsOut < 1 || s.Loops < 2 {
+	if s := stats.Read(); s.Sockets < 1 || s.Loops < 2 {
 		t.Fatalf("stats %+v", s)
 	}
 	c.Close()
