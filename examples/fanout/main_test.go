@@ -22,7 +22,7 @@ import (
 func TestMain(m *testing.M) { extest.Main(m) }
 
 // quoteServer is a real replica on loopback: AAPL and MSFT have prices,
-// SLOW answers after 1.5 s (past the client's timeout), anything else is
+// SLOW answers after 10 s (or when the client hangs up) (past the client's timeout), anything else is
 // unknown.
 func quoteServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -51,9 +51,9 @@ func quoteServer(t *testing.T) string {
 				}
 				sym := strings.TrimSpace(strings.TrimPrefix(line, "PRICE "))
 				if sym == "SLOW" {
-					// Answer after 1.5 s, or give up when the client
+					// Answer after 10 s, or give up when the client
 					// hangs up first (it times out).
-					c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+					c.SetReadDeadline(time.Now().Add(10 * time.Second))
 					if _, err := r.ReadByte(); err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 						return
 					}
@@ -103,7 +103,7 @@ func newSetup(t *testing.T) setup {
 func (s setup) args(extra ...string) []string {
 	return append([]string{"-quotes", s.dead + "," + s.good, "-symbols", "AAPL,SLOW,ZZZ",
 		"-status", s.status, "-name", "exchange.test", "-hosts", s.hosts, "-cache", s.cache,
-		"-timeout", "300ms", "-attempts", "3"}, extra...)
+		"-timeout", "1s", "-attempts", "3"}, extra...)
 }
 
 // wantBoard checks what both versions of the program must print.
@@ -133,8 +133,8 @@ func TestFanoutWithRetryTimeoutAndFallback(t *testing.T) {
 	}
 	wantBoard(t, s, out)
 	// The symbols ran at once: the run took about one SLOW chain
-	// (a refusal, a 300 ms timeout, two backoffs, a refusal), not the sum of all three.
-	if d := time.Since(start); d > 3*time.Second {
+	// (a refusal, a 1 s timeout, two backoffs, a refusal), not the sum of all three.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("run took %v", d)
 	}
 }
@@ -145,7 +145,7 @@ func TestGoroutineVersionAgrees(t *testing.T) {
 	s := newSetup(t)
 	var out strings.Builder
 	if err := runGoroutines(&out, strings.Split(s.dead+","+s.good, ","), strings.Split("AAPL,SLOW,ZZZ", ","),
-		s.status, "exchange.test", s.hosts, s.cache, 300*time.Millisecond, 3, 5*time.Second); err != nil {
+		s.status, "exchange.test", s.hosts, s.cache, time.Second, 3, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	wantBoard(t, s, out.String())
