@@ -63,7 +63,7 @@ func (s *syncBuffer) String() string {
 }
 
 // lineServer is a real loopback peer: it answers "GET key" with
-// "value-of-key", after 40 ms for "slow", and hangs up on "bad".
+// "value-of-key", after 150 ms for "slow", and hangs up on "bad".
 func lineServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +90,7 @@ func lineServer(t *testing.T) string {
 				key := strings.TrimSpace(strings.TrimPrefix(line, "GET "))
 				switch key {
 				case "slow":
-					time.Sleep(40 * time.Millisecond)
+					time.Sleep(150 * time.Millisecond)
 				case "bad":
 					return
 				}
@@ -263,13 +263,13 @@ func TestTimelineOfADevelopmentLog(t *testing.T) {
 	if !strings.Contains(out.String(), "trace run-1") || !strings.Contains(out.String(), "attempt 2/3") {
 		t.Fatalf("development log not drawn:\n%s", out.String())
 	}
-	// The slow call's attempt lasts about 40 ms or more.
+	// The slow call's attempt lasts 150 ms or more.
 	m := regexp.MustCompile(`(?m)^!.*attempt 2/3 +\|[^|]*\| +([0-9.]+m?s) ok`).FindAllStringSubmatch(out.String(), -1)
 	if len(m) == 0 {
 		t.Fatalf("no slow attempt marked:\n%s", out.String())
 	}
 	d, err := time.ParseDuration(m[len(m)-1][1])
-	if err != nil || d < 40*time.Millisecond {
+	if err != nil || d < 150*time.Millisecond {
 		t.Fatalf("slow attempt drawn as %v (%v)", d, err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	nethttp "net/http"
@@ -21,7 +22,7 @@ import (
 func TestMain(m *testing.M) { extest.Main(m) }
 
 // quoteServer is a real replica on loopback: AAPL and MSFT have prices,
-// SLOW answers after 600 ms (past the client's timeout), anything else is
+// SLOW answers after 10 s (or when the client hangs up) (past the client's timeout), anything else is
 // unknown.
 func quoteServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,13 +44,19 @@ func quoteServer(t *testing.T) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				line, err := bufio.NewReader(c).ReadString('\n')
+				r := bufio.NewReader(c)
+				line, err := r.ReadString('\n')
 				if err != nil {
 					return
 				}
 				sym := strings.TrimSpace(strings.TrimPrefix(line, "PRICE "))
 				if sym == "SLOW" {
-					time.Sleep(600 * time.Millisecond)
+					// Answer after 10 s, or give up when the client
+					// hangs up first (it times out).
+					c.SetReadDeadline(time.Now().Add(10 * time.Second))
+					if _, err := r.ReadByte(); err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+						return
+					}
 				}
 				if p, ok := prices[sym]; ok {
 					fmt.Fprintf(c, "%s %s\n", sym, p)
@@ -96,7 +103,7 @@ func newSetup(t *testing.T) setup {
 func (s setup) args(extra ...string) []string {
 	return append([]string{"-quotes", s.dead + "," + s.good, "-symbols", "AAPL,SLOW,ZZZ",
 		"-status", s.status, "-name", "exchange.test", "-hosts", s.hosts, "-cache", s.cache,
-		"-timeout", "150ms", "-attempts", "3"}, extra...)
+		"-timeout", "1s", "-attempts", "3"}, extra...)
 }
 
 // wantBoard checks what both versions of the program must print.
@@ -126,8 +133,8 @@ func TestFanoutWithRetryTimeoutAndFallback(t *testing.T) {
 	}
 	wantBoard(t, s, out)
 	// The symbols ran at once: the run took about one SLOW chain
-	// (150 ms + 20 ms + 150 ms + 40 ms...), not the sum of all three.
-	if d := time.Since(start); d > 3*time.Second {
+	// (a refusal, a 1 s timeout, two backoffs, a refusal), not the sum of all three.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("run took %v", d)
 	}
 }
@@ -138,7 +145,7 @@ func TestGoroutineVersionAgrees(t *testing.T) {
 	s := newSetup(t)
 	var out strings.Builder
 	if err := runGoroutines(&out, strings.Split(s.dead+","+s.good, ","), strings.Split("AAPL,SLOW,ZZZ", ","),
-		s.status, "exchange.test", s.hosts, s.cache, 150*time.Millisecond, 3, 5*time.Second); err != nil {
+		s.status, "exchange.test", s.hosts, s.cache, time.Second, 3, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	wantBoard(t, s, out.String())
