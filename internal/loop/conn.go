@@ -1,0 +1,268 @@
+package loop
+
+import (
+	"errors"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goasync/goasync/internal/stats"
+)
+
+// ConnHandler receives the events of a stream connection, on its loop, in
+// order. None may block.
+type ConnHandler interface {
+	// OnOpen runs once, when the connection is established and
+	// registered, before reads start.
+	OnOpen(c *Conn)
+	// OnData receives bytes read into the loop's buffer: b is valid only
+	// until OnData returns.
+	OnData(c *Conn, b []byte)
+	// OnEOF runs once when a read met the peer's FIN. Reads stop; the
+	// write side stays usable until CloseWrite, Close or Abort.
+	OnEOF(c *Conn)
+	// OnWritable runs while write interest is on and the socket can take
+	// more bytes (or has an error that the next write reports).
+	OnWritable(c *Conn)
+	// OnError runs when a read failed (a reset) or the runtime stops
+	// (ErrClosed). Interest is off; the owner closes the connection (if
+	// it does not, the loop does after OnError returns at shutdown).
+	OnError(c *Conn, err error)
+}
+
+// Conn is a connected stream socket (TCP or unix) registered on a loop.
+// Methods that change interest or close must be serialized by the owner;
+// Close and Abort run on the loop. Write, Writev and CloseWrite may run on
+// any goroutine while the owner keeps the Conn from being closed meanwhile.
+type Conn struct {
+	FD
+	ch      ConnHandler
+	ln      *Listener // nil for a dialed connection
+	dial    *dialOp   // non-nil while connecting
+	local   net.Addr
+	remote  net.Addr
+	reading bool // the owner wants reads
+	eof     bool // a read met the FIN
+	writing bool // the owner wants write readiness
+	counted bool // counted in ConnsIn/ConnsOut
+}
+
+// Inbound reports whether the connection was accepted (else dialed).
+func (c *Conn) Inbound() bool { return c.ln != nil }
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// EOF reports whether a read met the peer's FIN.
+func (c *Conn) EOF() bool { return c.eof }
+
+// SetReading turns reads on or off. Off means read interest off: the
+// kernel's receive buffer fills and the peer meets TCP flow control; a FIN
+// or reset that arrives meanwhile is seen when reads resume, after the
+// bytes before it.
+func (c *Conn) SetReading(on bool) error {
+	if c.reading == on {
+		return nil
+	}
+	c.reading = on
+	err := c.sync()
+	if on && edgeRead && err == nil {
+		// kqueue: a readable edge ignored while paused does not repeat.
+		c.loop.Execute(c.readAgain)
+	}
+	return err
+}
+
+// SetWriting turns write readiness reports (OnWritable) on or off.
+func (c *Conn) SetWriting(on bool) error {
+	if c.writing == on {
+		return nil
+	}
+	c.writing = on
+	return c.sync()
+}
+
+// Reading reports whether reads are on.
+func (c *Conn) Reading() bool { return c.reading }
+
+func (c *Conn) sync() error {
+	if c.dial != nil || c.closed.Load() {
+		return nil
+	}
+	return c.SetInterest(c.reading && !c.eof, c.writing)
+}
+
+// OnEvent implements Handler.
+func (c *Conn) OnEvent(e Events) {
+	if c.dial != nil {
+		c.dial.onEvent(c)
+		return
+	}
+	if e&(Readable|Hangup|Error) != 0 && c.reading && !c.eof {
+		c.readOnce()
+		if c.closed.Load() {
+			return
+		}
+	}
+	if c.writing && e&(Writable|Error|Hangup) != 0 {
+		c.ch.OnWritable(c)
+	}
+}
+
+func (c *Conn) readAgain() {
+	if c.reading && !c.eof && !c.closed.Load() && c.dial == nil {
+		c.readOnce()
+	}
+}
+
+// readOnce reads what the kernel holds into the loop's buffer (once on
+// Linux, where readiness is level-triggered; until the buffer is not
+// filled on kqueue) and hands it on.
+func (c *Conn) readOnce() {
+	buf := c.loop.buf
+	for {
+		n, err := unix.Read(c.fd, buf)
+		switch {
+		case err == nil && n > 0:
+			stats.BytesRead.Add(int64(n))
+			c.ch.OnData(c, buf[:n])
+			if edgeRead && n == len(buf) && c.reading && !c.closed.Load() {
+				continue
+			}
+			return
+		case err == nil: // n == 0: the peer's FIN
+			c.eof = true
+			_ = c.sync()
+			c.ch.OnEOF(c)
+			return
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return
+		default:
+			c.reading, c.writing = false, false
+			_ = c.sync()
+			c.ch.OnError(c, os.NewSyscallError("read", err))
+			return
+		}
+	}
+}
+
+// OnLoopStop implements Handler.
+func (c *Conn) OnLoopStop() {
+	if c.dial != nil {
+		c.dial.fail(ErrClosed)
+		return
+	}
+	c.reading, c.writing = false, false
+	_ = c.sync()
+	c.ch.OnError(c, ErrClosed)
+	_ = c.Close()
+}
+
+// Write writes p without blocking: a full send buffer writes fewer bytes
+// (0 with a nil error).
+func (c *Conn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Write(c.fd, p)
+		switch err {
+		case nil:
+			stats.BytesWritten.Add(int64(n))
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, os.NewSyscallError("write", err)
+		}
+	}
+}
+
+// Writev writes bufs in order without blocking, like Write.
+func (c *Conn) Writev(bufs [][]byte) (int, error) {
+	if len(bufs) == 1 {
+		return c.Write(bufs[0])
+	}
+	for {
+		n, err := writev(c.fd, bufs)
+		switch err {
+		case nil:
+			stats.BytesWritten.Add(int64(n))
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, os.NewSyscallError("writev", err)
+		}
+	}
+}
+
+// CloseWrite shuts the write side down (shutdown(2) SHUT_WR on the one
+// descriptor): the peer reads EOF, reads go on.
+func (c *Conn) CloseWrite() error {
+	err := unix.Shutdown(c.fd, unix.SHUT_WR)
+	if err != nil && !errors.Is(err, unix.ENOTCONN) {
+		return os.NewSyscallError("shutdown", err)
+	}
+	return nil
+}
+
+// Close closes the connection (gracefully: what the kernel holds is sent).
+// It runs on the loop.
+func (c *Conn) Close() error {
+	if c.closed.Load() {
+		return nil
+	}
+	if c.counted {
+		c.counted = false
+		if c.ln != nil {
+			stats.ConnsIn.Add(-1)
+			c.ln.conns.Add(-1)
+		} else {
+			stats.ConnsOut.Add(-1)
+		}
+		stats.ClosedTotal.Add(1)
+	}
+	return c.FD.Close()
+}
+
+// Abort resets the connection: SO_LINGER 0 then close, so the peer reads
+// ECONNRESET and unsent bytes are dropped. It runs on the loop.
+func (c *Conn) Abort() error {
+	if c.closed.Load() {
+		return nil
+	}
+	_ = unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	return c.Close()
+}
+
+// open finishes an accepted or dialed connection on its loop: it is
+// counted, OnOpen runs, then reads start unless OnOpen turned them off.
+func (c *Conn) open(h ConnHandler) {
+	c.ch = h
+	c.counted = true
+	if c.ln != nil {
+		stats.ConnsIn.Add(1)
+		stats.AcceptedTotal.Add(1)
+	} else {
+		stats.ConnsOut.Add(1)
+		stats.DialedTotal.Add(1)
+	}
+	c.reading = true
+	h.OnOpen(c)
+	if !c.closed.Load() {
+		if err := c.sync(); err != nil {
+			c.reading, c.writing = false, false
+			c.ch.OnError(c, err)
+		}
+	}
+}
