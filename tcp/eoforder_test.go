@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -582,6 +583,16 @@ func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
 				s.mu.Unlock()
 				if fd != -1 || !s.Closed() {
 					t.Fatalf("fd %d, closed %v", fd, s.Closed())
+				}
+				if how == "abort" {
+					// Abort resets: the peer reads ECONNRESET, nothing else.
+					_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+					n, err := c.Read(make([]byte, 16))
+					// After our CloseWrite the peer read our FIN first.
+					if n != 0 || !errors.Is(err, syscall.ECONNRESET) && !(cw != "" && errors.Is(err, io.EOF)) {
+						t.Fatalf("peer read after Abort: %d bytes, %v; want ECONNRESET", n, err)
+					}
+					return
 				}
 				if got := readAllTimeout(t, c, 20*time.Second); len(got) != 0 {
 					t.Fatalf("peer got %q", got)

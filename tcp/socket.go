@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,7 @@ type Socket struct {
 	wrShut     bool // no more writes accepted
 	shutAfter  bool // shutdown(SHUT_WR) once the queue drains
 	userClose  bool // this side asked gnet to close
+	reset      bool // Abort: close with a reset (SO_LINGER 0)
 	closeErr   error
 	finalErr   error
 	dataV      any
@@ -262,14 +264,21 @@ func (s *Socket) BytesRead() int64 { return s.bytesRead.Load() }
 // BytesWritten returns the number of bytes handed to the kernel.
 func (s *Socket) BytesWritten() int64 { return s.bytesWritten.Load() }
 
-// Closed reports whether the socket is fully closed.
+// Closed reports whether the socket is closed: fully closed, or failed
+// (Abort, a timeout, a reset) and finishing its close on the loop. A
+// closed socket does no more I/O.
 func (s *Socket) Closed() bool { return s.closed.Load() }
 
 // Err returns why the socket closed: nil while open or after a clean close.
+// After a failure (Abort, a timeout, a reset, ...) it is set at once, even
+// while the close is still finishing on the loop.
 func (s *Socket) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.finalErr
+	if s.finalErr != nil {
+		return s.finalErr
+	}
+	return s.closeErr
 }
 
 // Data returns the value stored with SetData.
@@ -583,7 +592,6 @@ func (s *Socket) CloseWrite() *future.Future[struct{}] {
 		return future.Rejected[struct{}](opError("close", s.addr, err))
 	}
 	s.wrShut = true
-	s.readAgainLocked()
 	s.shutAfter = true
 	s.shutP = future.New[struct{}]()
 	f := s.shutP.Future()
@@ -606,6 +614,19 @@ func (s *Socket) Close() *future.Future[struct{}] {
 		s.closeP = future.New[struct{}]()
 	}
 	f := s.closeP.Future()
+	if s.state == stClosed {
+		// Already closed (by the peer, Abort, a timeout, an earlier
+		// Close): settle at once with how it ended.
+		err := s.finalErr
+		p := s.closeP
+		s.mu.Unlock()
+		if err == nil {
+			p.Resolve(struct{}{})
+		} else {
+			p.Reject(err)
+		}
+		return f
+	}
 	if s.state != stOpen {
 		s.mu.Unlock()
 		return f
@@ -622,9 +643,15 @@ func (s *Socket) Close() *future.Future[struct{}] {
 	return f
 }
 
-// Abort closes the socket at once, dropping queued output. Pending
-// futures reject with ErrClosed.
+// Abort closes the socket at once, dropping queued output, and resets the
+// connection (SO_LINGER 0, then close): the peer reads ECONNRESET, not a
+// clean EOF, so a truncated stream never looks complete. Pending futures
+// reject with ErrClosed; when Abort returns, Closed is true and Err
+// matches ErrClosed. Use Close for a graceful close.
 func (s *Socket) Abort() {
+	s.mu.Lock()
+	s.reset = true
+	s.mu.Unlock()
 	s.fail(opError("close", s.addr, ErrClosed))
 }
 
@@ -674,9 +701,15 @@ func (s *Socket) failLocked(err error, done []func()) []func() {
 	if logx.Debug() {
 		s.log("fail", err)
 	}
+	s.closed.Store(true)
 	s.state = stClosing
 	s.wrShut = true
 	s.readAgainLocked()
+	if s.fd >= 0 && (s.queued > 0 || s.reset) {
+		// The stream is cut short (Abort, or output dropped): reset, so
+		// the peer does not take the end for a clean one.
+		_ = unix.SetsockoptLinger(s.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
 	s.out, s.queued = nil, 0
 	done = s.rejectPendingLocked(err, done)
 	if s.c != nil {
@@ -991,7 +1024,7 @@ func (s *Socket) pushRest() {
 func (s *Socket) serveReadsLocked(done []func()) []func() {
 	for len(s.reads) > 0 && !s.paused {
 		r := &s.reads[0]
-		data, ok, err := s.take(r)
+		raw, n, ok, err := s.take(r)
 		if !ok {
 			break
 		}
@@ -1001,7 +1034,7 @@ func (s *Socket) serveReadsLocked(done []func()) []func() {
 		if err != nil {
 			done = append(done, func() { p.Reject(err) })
 		} else {
-			done = append(done, func() { p.Resolve(data) })
+			done = append(done, func() { s.settleRead(p, raw, n) })
 		}
 	}
 	if len(s.reads) == 0 {
@@ -1010,26 +1043,28 @@ func (s *Socket) serveReadsLocked(done []func()) []func() {
 	return done
 }
 
-// take cuts what r asks for from the buffer, if it is there.
-func (s *Socket) take(r *readOp) ([]byte, bool, error) {
+// take cuts what r asks for from the buffer, if it is there: raw is a copy
+// of the bytes cut, and the read's result is raw[:n] (a line without its
+// ending).
+func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 	avail := s.in[s.inOff:]
-	var n, cut int
+	var cut int
 	switch r.kind {
 	case readN:
 		if len(avail) < r.n {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		n, cut = r.n, r.n
 	case readLine:
 		i := bytes.IndexByte(avail, '\n')
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		cut, n = i+1, i
 		if n > 0 && avail[n-1] == '\r' {
@@ -1039,15 +1074,15 @@ func (s *Socket) take(r *readOp) ([]byte, bool, error) {
 		i := bytes.Index(avail, r.delim)
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
 			}
-			return nil, false, nil
+			return nil, 0, false, nil
 		}
 		n = i + len(r.delim)
 		cut = n
 	}
-	data := make([]byte, n)
-	copy(data, avail[:n])
+	raw = make([]byte, cut)
+	copy(raw, avail)
 	s.inOff += cut
 	if s.inOff == len(s.in) {
 		s.in, s.inOff = s.in[:0], 0
@@ -1055,7 +1090,7 @@ func (s *Socket) take(r *readOp) ([]byte, bool, error) {
 		m := copy(s.in, s.in[s.inOff:])
 		s.in, s.inOff = s.in[:m], 0
 	}
-	return data, true, nil
+	return raw, n, true, nil
 }
 
 // eofReadsLocked serves what it can and rejects the rest with io.EOF (or
@@ -1080,6 +1115,11 @@ func (s *Socket) eofReadsLocked(done []func()) []func() {
 func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	r.p = future.New[[]byte]()
 	f := r.p.Future()
+	p := r.p
+	// A read that is cancelled (timer.Timeout, Cancel, WithContext, a
+	// join's loser) leaves the queue untouched by it: it never takes
+	// bytes, and the reads behind it move up.
+	p.OnCancel(func(error) { s.cancelRead(p) })
 	s.mu.Lock()
 	var done []func()
 	switch {
@@ -1105,6 +1145,43 @@ func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	s.mu.Unlock()
 	run(done)
 	return f
+}
+
+// cancelRead takes a cancelled read out of the queue. If it was the head,
+// the reads behind it may be served from what is buffered: that happens on
+// the loop, where read futures settle.
+func (s *Socket) cancelRead(p *future.Promise[[]byte]) {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.reads, func(r readOp) bool { return r.p == p })
+	if i < 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.reads = slices.Delete(s.reads, i, i+1)
+	exec := s.exec
+	s.mu.Unlock()
+	if i == 0 && exec != nil {
+		exec.Execute(s.deliver)
+	}
+}
+
+// settleRead resolves a served read with raw[:n] (raw is what was cut
+// from the stream, line ending included). If the read was cancelled in the
+// meantime, from another goroutine after the bytes were cut, raw goes back
+// to the front of the buffer for the reads behind it. Loop only.
+func (s *Socket) settleRead(p *future.Promise[[]byte], raw []byte, n int) {
+	if p.Resolve(raw[:n:n]) {
+		return
+	}
+	s.mu.Lock()
+	if s.closeErr != nil || s.finalErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.in = append(append(make([]byte, 0, len(raw)+len(s.in)-s.inOff), raw...), s.in[s.inOff:]...)
+	s.inOff = 0
+	s.mu.Unlock()
+	s.deliver()
 }
 
 // ReadN returns a future of the next n bytes. Reads are served in the
@@ -1213,7 +1290,7 @@ func (s *Socket) syncReadingLocked() {
 		s.rdOff = false // gnet has let go of the descriptor
 		return
 	}
-	off := (s.paused || s.unreadLocked()) && !s.wrShut && s.state == stOpen && !s.cfg.bufferPaused
+	off := (s.paused || s.unreadLocked()) && s.state != stClosed && s.closeErr == nil && !s.cfg.bufferPaused
 	if off == s.rdOff || (off && s.rpFailed) {
 		return
 	}

@@ -221,11 +221,17 @@ func (c *conn) eof(src *tcp.Socket) {
 	}
 }
 
-// closed: when either side ends, the other one finishes what it has
-// queued and closes too. The inbound side logs the connection's summary.
+// closed: when either side ends cleanly, the other one finishes what it
+// has queued and closes too; when a side fails (reset, timeout, buffer
+// full), the other one is reset, so its peer never takes a cut stream for
+// a complete one. The inbound side logs the connection's summary.
 func (c *conn) closed(s *tcp.Socket, err error) {
 	if p := c.peer(s); p != nil {
-		p.Close()
+		if err != nil {
+			p.Abort()
+		} else {
+			p.Close()
+		}
 	}
 	if s != c.in {
 		if err != nil {
