@@ -32,9 +32,10 @@ type ConnHandler interface {
 }
 
 // Conn is a connected stream socket (TCP or unix) registered on a loop.
-// Methods that change interest or close must be serialized by the owner;
-// Close and Abort run on the loop. Write, Writev and CloseWrite may run on
-// any goroutine while the owner keeps the Conn from being closed meanwhile.
+// SetReading, SetWriting, Close and Abort run on the loop. Write, Writev
+// and CloseWrite may run on any goroutine while the owner keeps the Conn
+// from being closed meanwhile (the tcp package holds its socket's mutex
+// around both).
 type Conn struct {
 	FD
 	ch      ConnHandler
@@ -44,6 +45,7 @@ type Conn struct {
 	remote  net.Addr
 	reading bool // the owner wants reads
 	eof     bool // a read met the FIN
+	held    bool // a FIN or reset arrived while reads were off; the kernel holds it
 	writing bool // the owner wants write readiness
 	counted bool // counted in ConnsIn/ConnsOut
 }
@@ -60,10 +62,17 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 // EOF reports whether a read met the peer's FIN.
 func (c *Conn) EOF() bool { return c.eof }
 
-// SetReading turns reads on or off. Off means read interest off: the
-// kernel's receive buffer fills and the peer meets TCP flow control; a FIN
-// or reset that arrives meanwhile is seen when reads resume, after the
-// bytes before it.
+// Held reports whether the peer's FIN (or a reset) arrived while reads
+// were off: the kernel holds it, behind any bytes not read yet, until
+// reads resume.
+func (c *Conn) Held() bool { return c.held }
+
+// SetReading turns reads on or off. Off means nothing is read: the
+// kernel's receive buffer fills and the peer meets TCP flow control. Until
+// the peer hangs up the socket stays watched edge-triggered, so the FIN or
+// a reset is noticed once (Held) and then the read interest is dropped
+// entirely (no busy loop on a hang-up); it is read, after the bytes before
+// it, when reads resume.
 func (c *Conn) SetReading(on bool) error {
 	if c.reading == on {
 		return nil
@@ -93,7 +102,9 @@ func (c *Conn) sync() error {
 	if c.dial != nil || c.closed.Load() {
 		return nil
 	}
-	return c.SetInterest(c.reading && !c.eof, c.writing)
+	read := c.reading && !c.eof
+	watch := !c.reading && !c.eof && !c.held
+	return c.SetInterest(read || watch, c.writing, watch)
 }
 
 // OnEvent implements Handler.
@@ -102,11 +113,19 @@ func (c *Conn) OnEvent(e Events) {
 		c.dial.onEvent(c)
 		return
 	}
-	if e&(Readable|Hangup|Error) != 0 && c.reading && !c.eof {
-		c.readOnce()
-		if c.closed.Load() {
-			return
+	switch {
+	case c.reading && !c.eof:
+		if e&(Readable|Hangup|Error) != 0 {
+			c.readOnce()
+			if c.closed.Load() {
+				return
+			}
 		}
+	case !c.eof && !c.held && e&(Hangup|Error) != 0:
+		// Paused: the peer hung up or reset. Keep flow control (read
+		// nothing), remember it, and stop watching.
+		c.held = true
+		_ = c.sync()
 	}
 	if c.writing && e&(Writable|Error|Hangup) != 0 {
 		c.ch.OnWritable(c)

@@ -493,3 +493,43 @@ func TestShutdownSettlesEverything(t *testing.T) {
 		t.Fatal("listener not done after Shutdown")
 	}
 }
+
+// TestFINWhilePausedIsHeld: the peer's FIN that arrives while reads are
+// off is noticed once (Held), read nothing, and comes after the bytes
+// before it when reads resume.
+func TestFINWhilePausedIsHeld(t *testing.T) {
+	r := newRT(t, 1)
+	h := newRecorder(false)
+	h.paused = true
+	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close(context.Background())
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := wait(t, h.opened, 5*time.Second, "accept")
+	_, _ = c.Write([]byte("abc"))
+	_ = c.(*net.TCPConn).CloseWrite()
+	deadline := time.Now().Add(5 * time.Second)
+	held := false
+	for !held && time.Now().Before(deadline) {
+		onLoop(t, srv, func() { held = srv.Held() })
+		time.Sleep(time.Millisecond)
+	}
+	if !held {
+		t.Fatal("the FIN was not noticed while paused")
+	}
+	if len(h.bytes()) != 0 || len(h.eof) != 0 {
+		t.Fatal("a paused socket read")
+	}
+	onLoop(t, srv, func() { _ = srv.SetReading(true) })
+	wait(t, h.eof, 5*time.Second, "EOF")
+	if string(h.bytes()) != "abc" {
+		t.Fatalf("got %q", h.bytes())
+	}
+	onLoop(t, srv, func() { _ = srv.Close() })
+}

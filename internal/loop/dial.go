@@ -91,7 +91,7 @@ func (op *dialOp) connect(family int, sa unix.Sockaddr) {
 	case nil:
 		op.connected()
 	case unix.EINPROGRESS, unix.EALREADY:
-		if err := c.SetInterest(false, true); err != nil {
+		if err := c.SetInterest(false, true, false); err != nil {
 			op.fail(err)
 		}
 	default:
@@ -129,7 +129,7 @@ func (op *dialOp) connected() {
 		c.remote = toAddr(&unix.SockaddrUnix{Name: op.addr}, false)
 	}
 	c.writing = false
-	_ = c.SetInterest(false, false)
+	_ = c.SetInterest(false, false, false)
 	if logx.Debug() {
 		op.l.rt.logger().Debug("goasync runtime: dialed", zap.String("network", op.network), zap.String("addr", op.addr),
 			zap.Int("fd", c.fd), zap.Int("loop", op.l.id), zap.Duration("duration", time.Since(op.start)))

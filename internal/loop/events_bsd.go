@@ -35,7 +35,7 @@ func decode(ev netpoll.IOEvent, flags netpoll.IOFlags) Events {
 
 // apply adds the read filter the first time reads are wanted and adds or
 // deletes the write filter (netpoll's AddWrite and ModRead).
-func (f *FD) apply(read, write bool) error {
+func (f *FD) apply(read, write, _ bool) error {
 	p := f.loop.poller
 	pa := &f.pa
 	if read && !f.readAdded {

@@ -30,8 +30,9 @@ func decode(ev netpoll.IOEvent, _ netpoll.IOFlags) Events {
 }
 
 // apply moves the registration of f from its current interest to (read,
-// write) with the calls netpoll exports for epoll.
-func (f *FD) apply(read, write bool) error {
+// write, edge) with the calls netpoll exports for epoll (their
+// edgeTriggered flag adds EPOLLET|EPOLLRDHUP).
+func (f *FD) apply(read, write, edge bool) error {
 	p := f.loop.poller
 	pa := &f.pa
 	var err error
@@ -44,19 +45,19 @@ func (f *FD) apply(read, write bool) error {
 	case !f.registered:
 		switch {
 		case read && write:
-			err = p.AddReadWrite(pa, false)
+			err = p.AddReadWrite(pa, edge)
 		case read:
-			err = p.AddRead(pa, false)
+			err = p.AddRead(pa, edge)
 		default:
 			err = p.AddWrite(pa, false)
 		}
 		f.registered = err == nil
 	case read && write:
-		err = p.ModReadWrite(pa, false)
+		err = p.ModReadWrite(pa, edge)
 	case read:
-		err = p.ModRead(pa, false)
+		err = p.ModRead(pa, edge)
 	default: // write only, from read or read-write: epoll has no ModWrite
-		if f.read {
+		if f.read || f.edge {
 			if err = p.Delete(f.fd); err == nil {
 				f.registered = false
 				err = p.AddWrite(pa, false)

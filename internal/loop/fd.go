@@ -34,11 +34,6 @@ type Handler interface {
 	OnLoopStop()
 }
 
-const (
-	wantRead  = 1
-	wantWrite = 2
-)
-
 // FD is a nonblocking descriptor registered on one loop. Its interest is
 // turned on and off by its owner, who serializes the calls (a mutex or
 // the loop); Register and Close run on the loop.
@@ -47,10 +42,10 @@ type FD struct {
 	fd       int
 	h        Handler
 	pa       netpoll.PollAttachment // referenced by the kernel under poll_opt
-	interest atomic.Uint32          // wantRead|wantWrite, read by dispatch
 	closed   atomic.Bool
 
 	read, write bool // interest applied to the poller
+	edge        bool // the registration is edge-triggered (epoll)
 	registered  bool // known to the poller
 	readAdded   bool // kqueue: the read filter exists
 }
@@ -87,25 +82,24 @@ func (f *FD) Fd() int {
 // Loop returns the loop the descriptor is registered on.
 func (f *FD) Loop() *Loop { return f.loop }
 
-// SetInterest turns read and write readiness reports on or off.
-func (f *FD) SetInterest(read, write bool) error {
+// SetInterest turns read and write readiness reports on or off. It must
+// run on the loop. Reports are level-triggered unless edge is set, which
+// makes the whole registration edge-triggered with hang-ups reported
+// (EPOLLET|EPOLLRDHUP; kqueue's read filter is always edge-triggered, see
+// edgeRead): a paused reader watches for the peer's FIN or reset that
+// way, once, without reading. The handler gets every event and ignores
+// what it did not ask for.
+func (f *FD) SetInterest(read, write, edge bool) error {
 	if f.closed.Load() {
 		return unix.EBADF
 	}
-	var bits uint32
-	if read {
-		bits |= wantRead
-	}
-	if write {
-		bits |= wantWrite
-	}
-	f.interest.Store(bits)
-	if read == f.read && write == f.write {
+	edge = edge && read
+	if read == f.read && write == f.write && edge == f.edge {
 		return nil
 	}
-	err := f.apply(read, write)
+	err := f.apply(read, write, edge)
 	if err == nil {
-		f.read, f.write = read, write
+		f.read, f.write, f.edge = read, write, edge
 	}
 	return err
 }
@@ -116,7 +110,6 @@ func (f *FD) Close() error {
 	if f.closed.Swap(true) {
 		return nil
 	}
-	f.interest.Store(0)
 	f.release()
 	l := f.loop
 	if f.fd < len(l.fds) && l.fds[f.fd] == f {
@@ -141,13 +134,6 @@ func (f *FD) dispatch(ev netpoll.IOEvent, flags netpoll.IOFlags) {
 		return // a stale event of the batch the descriptor was closed in
 	}
 	e := decode(ev, flags)
-	in := f.interest.Load()
-	if in&wantRead == 0 {
-		e &^= Readable // kqueue keeps the read filter; ignore it
-	}
-	if in&wantWrite == 0 {
-		e &^= Writable
-	}
 	if e == 0 {
 		return
 	}

@@ -213,7 +213,7 @@ func (s *lsock) start(l *Loop, fd int) {
 		s.close()
 		return
 	}
-	if err := s.SetInterest(true, false); err != nil {
+	if err := s.SetInterest(true, false, false); err != nil {
 		s.ln.acceptFailed(err)
 	}
 }
@@ -257,7 +257,7 @@ func (s *lsock) OnEvent(Events) {
 // descriptors a closing connection frees let it go on later).
 func (s *lsock) backOff() {
 	s.backoff = min(max(2*s.backoff, minBackoff), maxBackoff)
-	_ = s.SetInterest(false, false)
+	_ = s.SetInterest(false, false, false)
 	if s.timer == nil {
 		s.timer = s.loop.AfterFunc(s.backoff, s.resume)
 	} else {
@@ -267,7 +267,7 @@ func (s *lsock) backOff() {
 
 func (s *lsock) resume() {
 	if !s.closed.Load() {
-		if err := s.SetInterest(true, false); err != nil {
+		if err := s.SetInterest(true, false, false); err != nil {
 			s.ln.acceptFailed(err)
 		}
 	}
