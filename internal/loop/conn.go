@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -43,11 +44,11 @@ type Conn struct {
 	dial    *dialOp   // non-nil while connecting
 	local   net.Addr
 	remote  net.Addr
-	reading bool // the owner wants reads
-	eof     bool // a read met the FIN
-	held    bool // a FIN or reset arrived while reads were off; the kernel holds it
-	writing bool // the owner wants write readiness
-	counted bool // counted in ConnsIn/ConnsOut
+	reading bool        // the owner wants reads
+	eof     bool        // a read met the FIN
+	held    atomic.Bool // a FIN or reset arrived while reads were off; the kernel holds it
+	writing bool        // the owner wants write readiness
+	counted bool        // counted in ConnsIn/ConnsOut
 }
 
 // Inbound reports whether the connection was accepted (else dialed).
@@ -62,10 +63,11 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 // EOF reports whether a read met the peer's FIN.
 func (c *Conn) EOF() bool { return c.eof }
 
-// Held reports whether the peer's FIN (or a reset) arrived while reads
-// were off: the kernel holds it, behind any bytes not read yet, until
-// reads resume.
-func (c *Conn) Held() bool { return c.held }
+// Held reports (from any goroutine) whether the peer's FIN arrived while
+// reads were off behind bytes not read yet: the kernel holds both until
+// reads resume. (A FIN with nothing before it is read at once, OnEOF; a
+// reset is reported at once, OnError.)
+func (c *Conn) Held() bool { return c.held.Load() }
 
 // SetReading turns reads on or off. Off means nothing is read: the
 // kernel's receive buffer fills and the peer meets TCP flow control. Until
@@ -103,7 +105,7 @@ func (c *Conn) sync() error {
 		return nil
 	}
 	read := c.reading && !c.eof
-	watch := !c.reading && !c.eof && !c.held
+	watch := !c.reading && !c.eof && !c.held.Load()
 	return c.SetInterest(read || watch, c.writing, watch)
 }
 
@@ -121,10 +123,27 @@ func (c *Conn) OnEvent(e Events) {
 				return
 			}
 		}
-	case !c.eof && !c.held && e&(Hangup|Error) != 0:
-		// Paused: the peer hung up or reset. Keep flow control (read
-		// nothing), remember it, and stop watching.
-		c.held = true
+	case !c.eof && !c.held.Load() && e&(Hangup|Error) != 0:
+		// Paused: the peer hung up or reset. A reset is reported now (the
+		// connection is gone); a FIN keeps flow control: read nothing,
+		// remember it, stop watching; it is read after the bytes before
+		// it when reads resume.
+		if errno, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && errno != 0 {
+			c.reading, c.writing = false, false
+			_ = c.sync()
+			c.ch.OnError(c, os.NewSyscallError("read", unix.Errno(errno)))
+			return
+		}
+		// A FIN with no bytes before it is delivered now, as a read would
+		// return it at once: nothing is held back by reading it.
+		var one [1]byte
+		if n, _, err := unix.Recvfrom(c.fd, one[:], unix.MSG_PEEK); err == nil && n == 0 {
+			c.eof = true
+			_ = c.sync()
+			c.ch.OnEOF(c)
+			return
+		}
+		c.held.Store(true)
 		_ = c.sync()
 	}
 	if c.writing && e&(Writable|Error|Hangup) != 0 {
@@ -235,11 +254,17 @@ func (c *Conn) CloseWrite() error {
 	return nil
 }
 
-// Close closes the connection (gracefully: what the kernel holds is sent).
-// It runs on the loop.
+// Close closes the connection gracefully: what the kernel holds for the
+// peer is still sent. When reads were off (a paused reader), the bytes and
+// FIN waiting in the kernel are read and dropped first (up to 16 MiB), so
+// the kernel does not answer a close with unread data by a reset. It runs
+// on the loop.
 func (c *Conn) Close() error {
 	if c.closed.Load() {
 		return nil
+	}
+	if !c.reading && !c.eof && c.dial == nil && c.ch != nil {
+		c.discardInput(16 << 20)
 	}
 	if c.counted {
 		c.counted = false
@@ -252,6 +277,21 @@ func (c *Conn) Close() error {
 		stats.ClosedTotal.Add(1)
 	}
 	return c.FD.Close()
+}
+
+// discardInput reads and drops what the kernel holds, up to limit bytes.
+func (c *Conn) discardInput(limit int) {
+	buf := c.loop.buf
+	for limit > 0 {
+		n, err := unix.Read(c.fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		limit -= n
+	}
 }
 
 // Abort resets the connection: SO_LINGER 0 then close, so the peer reads

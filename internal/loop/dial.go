@@ -131,7 +131,7 @@ func (op *dialOp) connected() {
 	c.writing = false
 	_ = c.SetInterest(false, false, false)
 	if logx.Debug() {
-		op.l.rt.logger().Debug("goasync runtime: dialed", zap.String("network", op.network), zap.String("addr", op.addr),
+		op.l.rt.logger().Debug("goasync runtime socket event", zap.String("event", "dial"), zap.String("network", op.network), zap.String("addr", op.addr),
 			zap.Int("fd", c.fd), zap.Int("loop", op.l.id), zap.Duration("duration", time.Since(op.start)))
 	}
 	c.open(op.h)
@@ -157,7 +157,7 @@ func (op *dialOp) fail(err error) {
 		_ = op.c.FD.Close() // never counted as a connection
 	}
 	if logx.Debug() {
-		op.l.rt.logger().Debug("goasync runtime: dial failed", zap.String("network", op.network), zap.String("addr", op.addr),
+		op.l.rt.logger().Debug("goasync runtime socket event", zap.String("event", "dial-failed"), zap.String("network", op.network), zap.String("addr", op.addr),
 			zap.Duration("duration", time.Since(op.start)), zap.Error(err))
 	}
 	op.p.Reject(err)

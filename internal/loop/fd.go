@@ -38,11 +38,11 @@ type Handler interface {
 // turned on and off by its owner, who serializes the calls (a mutex or
 // the loop); Register and Close run on the loop.
 type FD struct {
-	loop     *Loop
-	fd       int
-	h        Handler
-	pa       netpoll.PollAttachment // referenced by the kernel under poll_opt
-	closed   atomic.Bool
+	loop   *Loop
+	fd     int
+	h      Handler
+	pa     netpoll.PollAttachment // referenced by the kernel under poll_opt
+	closed atomic.Bool
 
 	read, write bool // interest applied to the poller
 	edge        bool // the registration is edge-triggered (epoll)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -325,6 +326,10 @@ func (ln *Listener) opened(l *Loop, fd int, sa unix.Sockaddr) {
 		_ = c.FD.Close()
 		ln.conns.Add(-1)
 		return
+	}
+	if logx.Debug() {
+		ln.r.logger().Debug("goasync runtime socket event", zap.String("event", "accept"), zap.String("addr", ln.addr.String()),
+			zap.Int("fd", fd), zap.Int("loop", l.id), zap.Stringer("remote", c.remote))
 	}
 	c.open(h)
 }

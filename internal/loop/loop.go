@@ -168,3 +168,8 @@ func (l *Loop) clearGrave() {
 	l.grave = l.grave[:0]
 	l.graveQueued = false
 }
+
+// Buffer returns the loop's read buffer for a read done on the loop (a
+// DNS query's datagram): what is read into it is valid until the calling
+// callback returns. Loop only.
+func (l *Loop) Buffer() []byte { return l.buf }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -122,4 +123,56 @@ func newSocket(family, typ int) (int, error) {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
 	return fd, nil
+}
+
+// Connect makes a nonblocking socket of network ("udp", "udp4", "udp6",
+// "tcp", "tcp4", "tcp6") connected, or connecting, to raddr, and registers
+// it on l with h and no interest yet. inProgress reports a stream connect
+// still under way: wait for Writable, then check SocketError. A UDP
+// connect finishes at once (it only picks the route and a local port).
+// Such sockets are not connections for the counters (a DNS query's
+// socket). It must run on the loop.
+func (l *Loop) Connect(network string, raddr netip.AddrPort, h Handler) (f *FD, inProgress bool, err error) {
+	if l.stopping.Load() {
+		return nil, false, ErrClosed
+	}
+	typ := unix.SOCK_STREAM
+	if strings.HasPrefix(network, "udp") {
+		typ = unix.SOCK_DGRAM
+	}
+	family, sa, err := sockaddr(network, raddr.String(), false)
+	if err != nil {
+		return nil, false, err
+	}
+	fd, err := newSocket(family, typ)
+	if err != nil {
+		return nil, false, os.NewSyscallError("socket", err)
+	}
+	for {
+		err = unix.Connect(fd, sa)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch err {
+	case nil:
+	case unix.EINPROGRESS:
+		inProgress = true
+	default:
+		unix.Close(fd)
+		return nil, false, os.NewSyscallError("connect", err)
+	}
+	return l.Register(fd, h), inProgress, nil
+}
+
+// SocketError returns (and clears) the socket's pending error, nil if none.
+func (f *FD) SocketError() error {
+	errno, err := unix.GetsockoptInt(f.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt", err)
+	}
+	if errno != 0 {
+		return os.NewSyscallError("connect", unix.Errno(errno))
+	}
+	return nil
 }
