@@ -18,10 +18,19 @@ func Now() int64 { return int64(time.Since(clockBase)) }
 
 // Timer is a one-shot timer whose function runs on its loop.
 type Timer struct {
-	l    *Loop
-	when int64
-	idx  int // in the heap; -1 when not armed
-	fn   func()
+	l      *Loop
+	when   int64
+	idx    int // in the heap; -1 when not armed
+	fn     func()
+	onStop func() // runs instead of fn when the loop stops with t armed
+}
+
+// NewTimer makes a timer that is not armed yet: Reset or ResetAt arms it.
+// onStop, if not nil, runs (on the stopping loop's goroutine) instead of
+// fn when the loop stops while the timer is armed, so its owner can settle
+// what waits on it.
+func (l *Loop) NewTimer(fn, onStop func()) *Timer {
+	return &Timer{l: l, fn: fn, onStop: onStop, idx: -1}
 }
 
 // timers is a loop's timer heap. Arming and stopping may happen on any
@@ -53,14 +62,19 @@ func (t *Timer) Reset(d time.Duration) bool {
 }
 
 // ResetAt (re)arms t for the deadline when (see Now) and reports whether
-// it was armed.
+// it was armed. On a stopped loop nothing is armed and the timer's onStop
+// function (NewTimer) runs at once.
 func (t *Timer) ResetAt(when int64) bool {
 	ts := &t.l.timers
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	if ts.stopped {
+		ts.mu.Unlock()
+		if t.onStop != nil {
+			t.onStop() // the loop is gone: settle now
+		}
 		return false
 	}
+	defer ts.mu.Unlock()
 	was := t.idx >= 0
 	t.when = when
 	if was {
@@ -127,20 +141,31 @@ func (ts *timers) run() {
 	ts.due = ts.due[:0]
 }
 
-// stop drops every timer: the loop is gone. Owners settle through their
-// own stop paths (OnLoopStop, Runtime.OnStop).
+// stop drops every timer: the loop is gone. Timers made with an onStop
+// function run it; the others' owners settle through their own stop paths
+// (OnLoopStop).
 func (ts *timers) stop() {
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	ts.stopped = true
 	if ts.wake != nil {
 		ts.wake.Stop()
 	}
+	var stops []func()
 	for _, t := range ts.heap {
 		t.idx = -1
+		if t.onStop != nil {
+			stops = append(stops, t.onStop)
+		}
 	}
 	stats.Timers.Add(-int64(len(ts.heap)))
 	ts.heap = nil
+	ts.mu.Unlock()
+	for _, fn := range stops {
+		if perr := future.Protect(fn); perr != nil {
+			ts.l.rt.logger().Error("goasync loop: panic in a timer's stop function",
+				zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+		}
+	}
 }
 
 // Pending returns the number of armed timers of the loop.
