@@ -28,7 +28,7 @@ func TestTimersOnGoasyncLoops(t *testing.T) {
 	var ticks atomic.Int32
 	var tk *Ticker
 	l.Execute(func() {
-		Delay(20*time.Millisecond).OnComplete(func(_ struct{}, err error) { got <- result{l.OnLoop(), err} })
+		Delay(20 * time.Millisecond).OnComplete(func(_ struct{}, err error) { got <- result{l.OnLoop(), err} })
 		never := future.New[int]()
 		Timeout(never.Future(), 30*time.Millisecond).OnComplete(func(_ int, err error) { got <- result{l.OnLoop(), err} })
 		tk = Interval(5*time.Millisecond, func() {
