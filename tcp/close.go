@@ -22,7 +22,7 @@ func (s *Socket) CloseWrite() *future.Future[struct{}] {
 		if err == nil {
 			return writeDone
 		}
-		return future.Rejected[struct{}](opError("close", s.addr, err))
+		return future.Rejected[struct{}](opError("close", s.peer(), err))
 	}
 	s.wrShut = true
 	s.shutAfter = true
@@ -84,7 +84,7 @@ func (s *Socket) Abort() {
 	s.mu.Lock()
 	s.reset = true
 	s.mu.Unlock()
-	s.fail(opError("close", s.addr, ErrClosed))
+	s.fail(opError("close", s.peer(), ErrClosed))
 }
 
 // closedErrLocked is the error for an operation on a closing or closed
@@ -120,10 +120,10 @@ func (s *Socket) fail(err error) {
 // runtime stops.
 func (s *Socket) onConnError(err error) {
 	if errors.Is(err, loop.ErrClosed) {
-		s.fail(opError("close", s.addr, ErrClosed))
+		s.fail(opError("close", s.peer(), ErrClosed))
 		return
 	}
-	s.fail(opError("read", s.addr, err))
+	s.fail(opError("read", s.peer(), err))
 }
 
 // failLocked records err, rejects everything pending and closes.
@@ -238,7 +238,7 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 	s.paused, s.eofDue = false, false
 	pendErr := reason
 	if pendErr == nil {
-		pendErr = opError("close", s.addr, ErrClosed)
+		pendErr = opError("close", s.peer(), ErrClosed)
 	}
 	if reason == io.EOF || reason == nil {
 		done = s.eofReadsLocked(done)

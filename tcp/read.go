@@ -57,7 +57,7 @@ func (s *Socket) onData(buf []byte) {
 	var done []func()
 	if s.paused || (len(s.reads) == 0 && s.h.OnData == nil) {
 		if len(s.in)-s.inOff > s.cfg.maxBuffered {
-			done = s.failLocked(opError("read", s.addr, ErrBufferFull), nil)
+			done = s.failLocked(opError("read", s.peer(), ErrBufferFull), nil)
 		} else if !s.rdOff && !s.paused {
 			s.syncReadingLocked() // nobody reads: stop once enough waits
 		}
@@ -143,7 +143,7 @@ func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 	case readN:
 		if len(avail) < r.n {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.peer(), ErrBufferFull)
 			}
 			return nil, 0, false, nil
 		}
@@ -152,7 +152,7 @@ func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 		i := bytes.IndexByte(avail, '\n')
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.peer(), ErrBufferFull)
 			}
 			return nil, 0, false, nil
 		}
@@ -164,7 +164,7 @@ func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 		i := bytes.Index(avail, r.delim)
 		if i < 0 {
 			if len(avail) > s.cfg.maxBuffered {
-				return nil, 0, true, opError("read", s.addr, ErrBufferFull)
+				return nil, 0, true, opError("read", s.peer(), ErrBufferFull)
 			}
 			return nil, 0, false, nil
 		}

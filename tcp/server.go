@@ -148,7 +148,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		for _, c := range s.Clients() {
-			c.fail(opError("close", c.addr, ErrClosed))
+			c.fail(opError("close", c.peer(), ErrClosed))
 		}
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30e9)

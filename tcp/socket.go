@@ -70,10 +70,9 @@ type Socket struct {
 	cfg    *config
 	h      *Handler
 	srv    *Server
-	addr   string // remote address for errors
-	lp     *loop.Loop
-	local  net.Addr
-	remote net.Addr
+	addr   string     // the address dialed, for errors ("" when accepted: see peer)
+	lp     *loop.Loop // the socket's loop
+	lc     *loop.Conn // its connection, kept after close for the addresses
 
 	// Counters.
 	bytesRead    atomic.Int64
@@ -149,11 +148,17 @@ func (h *connHandler) OnError(_ *loop.Conn, err error) { (*Socket)(h).onConnErro
 // fields are read without the lock afterwards.
 func (s *Socket) bind(c *loop.Conn) {
 	s.lp = c.Loop()
-	s.local = c.LocalAddr()
-	s.remote = c.RemoteAddr()
-	if s.addr == "" && s.remote != nil {
-		s.addr = s.remote.String()
+	s.lc = c
+}
+
+// peer is the peer's address for errors and logs: the address dialed, or
+// the accepted connection's remote address (made when needed, so an idle
+// socket holds no string for it).
+func (s *Socket) peer() string {
+	if s.addr != "" || s.lc == nil {
+		return s.addr
 	}
+	return s.lc.RemoteString()
 }
 
 // open runs on the loop when the connection is established.
@@ -181,8 +186,8 @@ func (s *Socket) log(event string, err error, fields ...zap.Field) {
 	if s.lp != nil {
 		fs = append(fs, zap.Int("loop", s.lp.ID()))
 	}
-	if s.remote != nil {
-		fs = append(fs, zap.String("remote", s.remote.String()))
+	if s.lc != nil {
+		fs = append(fs, zap.String("remote", s.lc.RemoteString()))
 	}
 	if err != nil {
 		fs = append(fs, zap.Error(err))
@@ -213,10 +218,20 @@ func (s *Socket) onOwnLoop() bool { return s.lp != nil && s.lp.OnLoop() }
 func (s *Socket) ID() uint64 { return s.id }
 
 // LocalAddr returns the local address.
-func (s *Socket) LocalAddr() net.Addr { return s.local }
+func (s *Socket) LocalAddr() net.Addr {
+	if s.lc == nil {
+		return nil
+	}
+	return s.lc.LocalAddr()
+}
 
 // RemoteAddr returns the peer's address.
-func (s *Socket) RemoteAddr() net.Addr { return s.remote }
+func (s *Socket) RemoteAddr() net.Addr {
+	if s.lc == nil {
+		return nil
+	}
+	return s.lc.RemoteAddr()
+}
 
 // BytesRead returns the number of bytes received.
 func (s *Socket) BytesRead() int64 { return s.bytesRead.Load() }

@@ -98,7 +98,7 @@ func (s *Socket) checkTimeouts() {
 	if which == "write" {
 		op = "write"
 	}
-	done := s.failLocked(&OpError{Op: op, Addr: s.addr, Err: &timeoutKind{which: which}}, nil)
+	done := s.failLocked(&OpError{Op: op, Addr: s.peer(), Err: &timeoutKind{which: which}}, nil)
 	s.mu.Unlock()
 	run(done)
 }

@@ -23,11 +23,11 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 	if s.state != stOpen || s.wrShut {
 		err := s.closedErrLocked()
 		s.mu.Unlock()
-		return future.Rejected[struct{}](opError("write", s.addr, err))
+		return future.Rejected[struct{}](opError("write", s.peer(), err))
 	}
 	if s.queued+len(p) > s.cfg.maxQueued && s.queued > 0 {
 		s.mu.Unlock()
-		return future.Rejected[struct{}](opError("write", s.addr, ErrBufferFull))
+		return future.Rejected[struct{}](opError("write", s.peer(), ErrBufferFull))
 	}
 	if s.idleTO > 0 {
 		s.lastWrite = now()
@@ -35,7 +35,7 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 	if s.queued == 0 {
 		n, err := s.conn.Write(p)
 		if err != nil {
-			err = opError("write", s.addr, err)
+			err = opError("write", s.peer(), err)
 			done := s.failLocked(err, nil)
 			s.mu.Unlock()
 			run(done)
@@ -158,7 +158,7 @@ func (s *Socket) flushLocked(done []func()) []func() {
 		}
 		n, err := s.conn.Writev(iov)
 		if err != nil {
-			return s.failLocked(opError("write", s.addr, err), done)
+			return s.failLocked(opError("write", s.peer(), err), done)
 		}
 		if n == 0 {
 			break // the kernel's buffer is full
@@ -217,7 +217,7 @@ func (s *Socket) drainedLocked(done []func()) []func() {
 		err := s.conn.CloseWrite()
 		if p := s.shutP; p != nil {
 			if err != nil {
-				e := opError("close", s.addr, err)
+				e := opError("close", s.peer(), err)
 				done = append(done, func() { p.Reject(e) })
 			} else {
 				done = append(done, func() { p.Resolve(struct{}{}) })
@@ -242,7 +242,7 @@ func (s *Socket) Writable() *future.Future[struct{}] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == stClosed || s.closeErr != nil {
-		return future.Rejected[struct{}](opError("write", s.addr, s.closedErrLocked()))
+		return future.Rejected[struct{}](opError("write", s.peer(), s.closedErrLocked()))
 	}
 	if !s.blocked {
 		return writeDone

@@ -3,6 +3,7 @@ package loop
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 
@@ -42,8 +43,10 @@ type Conn struct {
 	ch      ConnHandler
 	ln      *Listener // nil for a dialed connection
 	dial    *dialOp   // non-nil while connecting
-	local   net.Addr
-	remote  net.Addr
+	laddr   netip.AddrPort // TCP addresses, kept small: net.Addr values are made on demand
+	raddr   netip.AddrPort
+	path    string // unix: the socket's path (local when accepted, remote when dialed)
+	isUnix  bool
 	reading bool        // the owner wants reads
 	eof     bool        // a read met the FIN
 	held    atomic.Bool // a FIN or reset arrived while reads were off; the kernel holds it
@@ -54,11 +57,38 @@ type Conn struct {
 // Inbound reports whether the connection was accepted (else dialed).
 func (c *Conn) Inbound() bool { return c.ln != nil }
 
-// LocalAddr returns the local address.
-func (c *Conn) LocalAddr() net.Addr { return c.local }
+// LocalAddr returns the local address (a new value on each call).
+func (c *Conn) LocalAddr() net.Addr {
+	if c.isUnix {
+		if c.ln != nil {
+			return &net.UnixAddr{Name: c.path, Net: "unix"}
+		}
+		return &net.UnixAddr{Net: "unix"}
+	}
+	return net.TCPAddrFromAddrPort(c.laddr)
+}
 
-// RemoteAddr returns the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+// RemoteAddr returns the peer's address (a new value on each call).
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.isUnix {
+		if c.ln != nil {
+			return &net.UnixAddr{Name: "@", Net: "unix"}
+		}
+		return &net.UnixAddr{Name: c.path, Net: "unix"}
+	}
+	return net.TCPAddrFromAddrPort(c.raddr)
+}
+
+// RemoteString returns the peer's address as text, for errors and logs.
+func (c *Conn) RemoteString() string {
+	if c.isUnix {
+		if c.ln != nil {
+			return "@"
+		}
+		return c.path
+	}
+	return c.raddr.String()
+}
 
 // EOF reports whether a read met the peer's FIN.
 func (c *Conn) EOF() bool { return c.eof }

@@ -122,11 +122,11 @@ func (op *dialOp) connected() {
 	op.stopCtx()
 	c := op.c
 	c.dial = nil
-	udp := false
-	c.local = localAddr(c.fd, udp)
-	c.remote = peerAddr(c.fd, udp)
-	if c.remote == nil && op.network == "unix" {
-		c.remote = toAddr(&unix.SockaddrUnix{Name: op.addr}, false)
+	if op.network == "unix" {
+		c.isUnix, c.path = true, op.addr
+	} else {
+		c.laddr = sockAddrPort(c.fd, unix.Getsockname)
+		c.raddr = sockAddrPort(c.fd, unix.Getpeername)
 	}
 	c.writing = false
 	_ = c.SetInterest(false, false, false)

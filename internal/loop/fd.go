@@ -60,7 +60,10 @@ func (l *Loop) Register(fd int, h Handler) *FD {
 
 func (l *Loop) register(f *FD, fd int, h Handler) {
 	f.loop, f.fd, f.h = l, fd, h
-	f.pa = netpoll.PollAttachment{FD: fd, Callback: f.onPoll}
+	f.pa.FD = fd
+	if keepUntilBatchEnd { // poll_opt: the poller calls the attachment
+		f.pa.Callback = f.onPoll
+	}
 	for fd >= len(l.fds) {
 		n := max(64, 2*len(l.fds))
 		grown := make([]*FD, n)

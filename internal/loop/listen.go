@@ -41,6 +41,7 @@ type Listener struct {
 	r       *Runtime
 	network string
 	addr    net.Addr
+	path    string // unix: the socket path
 	accept  AcceptFunc
 	cfg     ListenConfig
 
@@ -115,6 +116,7 @@ func (r *Runtime) Listen(network, addr string, accept AcceptFunc, cfg ListenConf
 			ln.addr = localAddr(fd, false)
 			if network == "unix" {
 				ln.addr = &net.UnixAddr{Name: addr, Net: "unix"}
+				ln.path = addr
 			}
 			sa = withPort(sa, ln.addr)
 		}
@@ -309,14 +311,15 @@ func (ln *Listener) opened(l *Loop, fd int, sa unix.Sockaddr) {
 		return
 	}
 	c := &Conn{ln: ln}
+	if ln.network != "unix" {
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
 	l.register(&c.FD, fd, c)
-	c.remote = toAddr(sa, false)
-	c.local = localAddr(fd, false)
 	if ln.network == "unix" {
-		c.local = ln.addr
-		if c.remote == nil || c.remote.String() == "" {
-			c.remote = &net.UnixAddr{Name: "@", Net: "unix"}
-		}
+		c.isUnix, c.path = true, ln.path
+	} else {
+		c.raddr = addrPort(sa)
+		c.laddr = sockAddrPort(fd, unix.Getsockname)
 	}
 	var h ConnHandler
 	if perr := future.Protect(func() { h = ln.accept(c) }); perr != nil {
@@ -329,7 +332,7 @@ func (ln *Listener) opened(l *Loop, fd int, sa unix.Sockaddr) {
 	}
 	if logx.Debug() {
 		ln.r.logger().Debug("goasync runtime socket event", zap.String("event", "accept"), zap.String("addr", ln.addr.String()),
-			zap.Int("fd", fd), zap.Int("loop", l.id), zap.Stringer("remote", c.remote))
+			zap.Int("fd", fd), zap.Int("loop", l.id), zap.String("remote", c.RemoteString()))
 	}
 	c.open(h)
 }

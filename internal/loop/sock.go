@@ -94,6 +94,33 @@ func toAddr(sa unix.Sockaddr, udp bool) net.Addr {
 	return nil
 }
 
+// addrPort converts an IP socket address; anything else gives the zero
+// AddrPort.
+func addrPort(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		ip := netip.AddrFrom16(a.Addr)
+		if a.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				ip = ip.WithZone(ifi.Name)
+			}
+		}
+		return netip.AddrPortFrom(ip, uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// sockAddrPort returns fd's address from get (Getsockname, Getpeername).
+func sockAddrPort(fd int, get func(int) (unix.Sockaddr, error)) netip.AddrPort {
+	sa, err := get(fd)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return addrPort(sa)
+}
+
 // localAddr returns fd's local address.
 func localAddr(fd int, udp bool) net.Addr {
 	sa, err := unix.Getsockname(fd)
@@ -103,16 +130,7 @@ func localAddr(fd int, udp bool) net.Addr {
 	return toAddr(sa, udp)
 }
 
-// peerAddr returns fd's peer address.
-func peerAddr(fd int, udp bool) net.Addr {
-	sa, err := unix.Getpeername(fd)
-	if err != nil {
-		return nil
-	}
-	return toAddr(sa, udp)
-}
-
-// newStreamSocket makes a nonblocking close-on-exec socket; TCP sockets
+// newSocket makes a nonblocking close-on-exec socket; TCP sockets
 // get TCP_NODELAY.
 func newSocket(family, typ int) (int, error) {
 	fd, err := socketNB(family, typ)
