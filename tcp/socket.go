@@ -66,13 +66,13 @@ func now() int64 { return loop.Now() }
 // and flushed on write readiness.
 type Socket struct {
 	// Identity: set before the socket is published, read-only after.
-	id     uint64
-	cfg    *config
-	h      *Handler
-	srv    *Server
-	addr   string     // the address dialed, for errors ("" when accepted: see peer)
-	lp     *loop.Loop // the socket's loop
-	lc     *loop.Conn // its connection, kept after close for the addresses
+	id   uint64
+	cfg  *config
+	h    *Handler
+	srv  *Server
+	addr string     // the address dialed, for errors ("" when accepted: see peer)
+	lp   *loop.Loop // the socket's loop
+	lc   *loop.Conn // its connection, kept after close for the addresses
 
 	// Counters.
 	bytesRead    atomic.Int64

@@ -41,8 +41,8 @@ type ConnHandler interface {
 type Conn struct {
 	FD
 	ch      ConnHandler
-	ln      *Listener // nil for a dialed connection
-	dial    *dialOp   // non-nil while connecting
+	ln      *Listener      // nil for a dialed connection
+	dial    *dialOp        // non-nil while connecting
 	laddr   netip.AddrPort // TCP addresses, kept small: net.Addr values are made on demand
 	raddr   netip.AddrPort
 	path    string // unix: the socket's path (local when accepted, remote when dialed)
