@@ -98,7 +98,7 @@ func TestLoggerStatsAndShutdown(t *testing.T) {
 // hangingAddr is a loopback listener with a backlog of 0 whose queue is
 // full, so a further connect hangs.
 func hangingAddr(t *testing.T) string {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

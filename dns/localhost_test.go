@@ -8,7 +8,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
-	"github.com/panjf2000/gnet/v2"
+
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // leakyServer is a test server whose zone answers every name these tests
@@ -127,11 +128,11 @@ func TestConnectLocalhostSendsNoQuery(t *testing.T) {
 	start := time.Now()
 	v6 := r.Lookup(t.Context(), "localhost", WithFamily(FamilyV6))
 	v4 := r.Lookup(t.Context(), "localhost", WithFamily(FamilyV4))
-	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
+	c, err := await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer release(c)
 	el := time.Since(start)
 	if got := netip.MustParseAddrPort(c.RemoteAddr().String()).Addr(); got != loop4 {
 		t.Fatalf("connected to %v", got)

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/tcp"
@@ -69,6 +70,9 @@ type Client struct {
 	// behind then fails with an error matching tcp.ErrBufferFull and the
 	// connection closes.
 	MaxBufferedBody int
+	// Runtime runs the client's connections (nil: the process-wide
+	// default runtime).
+	Runtime *goasync.Runtime
 
 	mu    sync.Mutex
 	pools map[string]*hostPool

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/tcp"
@@ -41,6 +42,12 @@ func WithLimits(l Limits) ServerOption { return func(c *serverConfig) { c.lim = 
 // cap, loops, SO_REUSEPORT, ...).
 func WithTCPOptions(opts ...tcp.Option) ServerOption {
 	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, opts...) }
+}
+
+// WithRuntime runs the server's connections on r (goasync.NewRuntime)
+// instead of the process-wide default runtime.
+func WithRuntime(r *goasync.Runtime) ServerOption {
+	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, tcp.WithRuntime(r)) }
 }
 
 // Server is an HTTP/1.1 server over the tcp package: every connection lives

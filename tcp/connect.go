@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
 
 	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // target is a parsed address.
@@ -185,7 +185,7 @@ func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future
 		s.dialCtx = ctx
 	}
 	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
-	return future.Handle(f, func(_ gnet.Conn, err error) (*Socket, error) {
+	return future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
 		if err != nil {
 			return nil, opError("dial", addr, err)
 		}

@@ -107,9 +107,8 @@ func (e *relayEnd) take() {
 		e.close(s, err)
 		return
 	}
-	exec := s.exec
 	s.mu.Unlock()
-	exec.Execute(func() {
+	s.lp.Execute(func() {
 		s.mu.Lock()
 		if s.state == stClosed {
 			err := s.finalErr

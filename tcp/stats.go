@@ -4,16 +4,12 @@ import "github.com/goasync/goasync/internal/stats"
 
 // Stats is a snapshot of the package's counters (cl-async's stats and
 // conserv's byte counters): sockets open now and totals since start. They
-// are the library's one set of connection counters, the same numbers
-// goasync.ReadStats reports.
+// are the runtime's counters (goasync.ReadStats shows the same numbers): a
+// socket counts as open from connect or accept until its descriptor is
+// closed, half-open sockets included; DNS query sockets are not counted.
 type Stats struct {
-	// Incoming counts accepted sockets open now: from OnConnect until
-	// OnClose, half-open ones included (a socket whose peer half-closed
-	// and which is still writing is open).
-	Incoming int64
-	// Outgoing counts connected sockets open now, with the same meaning.
-	// DNS query sockets are not connections and are not counted.
-	Outgoing     int64
+	Incoming     int64 // accepted sockets open now
+	Outgoing     int64 // connected sockets open now
 	Accepted     int64 // sockets accepted since start
 	Dialed       int64 // sockets connected since start
 	BytesRead    int64 // bytes received by all sockets
@@ -23,13 +19,12 @@ type Stats struct {
 // ReadStats returns the current counters. They are read one by one, so a
 // snapshot under load is not one atomic cut.
 func ReadStats() Stats {
-	s := stats.Read()
 	return Stats{
-		Incoming:     s.ConnsIn,
-		Outgoing:     s.ConnsOut,
-		Accepted:     s.AcceptedTotal,
-		Dialed:       s.DialedTotal,
-		BytesRead:    s.BytesRead,
-		BytesWritten: s.BytesWritten,
+		Incoming:     stats.ConnsIn.Load(),
+		Outgoing:     stats.ConnsOut.Load(),
+		Accepted:     stats.AcceptedTotal.Load(),
+		Dialed:       stats.DialedTotal.Load(),
+		BytesRead:    stats.BytesRead.Load(),
+		BytesWritten: stats.BytesWritten.Load(),
 	}
 }

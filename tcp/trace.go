@@ -55,7 +55,7 @@ func (s *Socket) startTrace(parent context.Context) {
 	} else {
 		name = "tcp.Socket "
 	}
-	name += s.addr + " (socket " + strconv.FormatUint(s.id, 10) + ")"
+	name += s.peer() + " (socket " + strconv.FormatUint(s.id, 10) + ")"
 	life := future.New[struct{}]()
 	lf := future.Trace(parent, life.Future(), name)
 	tid, step := future.StepOf(lf)

@@ -13,7 +13,7 @@ var (
 	Loops          atomic.Int64 // gauge: running event loops
 	ConnsIn        atomic.Int64 // gauge: open accepted tcp/unix sockets, OnConnect to OnClose (half-open included)
 	ConnsOut       atomic.Int64 // gauge: open connected tcp/unix sockets, same meaning; DNS query sockets are not counted
-	Sockets        atomic.Int64 // gauge: descriptors registered on the event loops (connections, DNS query sockets)
+	Sockets        atomic.Int64 // gauge: descriptors registered on the event loops (connections, listeners, DNS query sockets)
 	Timers         atomic.Int64 // gauge: armed timers
 	PendingFutures atomic.Int64 // gauge: root promises (New, Go, timers) not yet settled; derived futures are not counted
 	AcceptedTotal  atomic.Int64 // total: tcp/unix sockets accepted
