@@ -43,4 +43,21 @@ else
   echo "cmd/ours does not exist yet" >bin/ours.err
 fi
 
+# The old core, for same-run ratios: the same cmd/ours built from the last
+# commit before goasync ran its own loops (gnet's Engine and Client), in a
+# temporary git worktree. GOASYNC_BASELINE picks another commit.
+baseline=${GOASYNC_BASELINE:-e2c79d8}
+rm -f bin/ours-old
+if git -C .. rev-parse -q --verify "$baseline^{commit}" >/dev/null 2>&1; then
+  wt=$(mktemp -d)/goasync-baseline
+  if git -C .. worktree add -q --detach "$wt" "$baseline" 2>/dev/null; then
+    if ! (bindir=$(pwd)/bin; cd "$wt/bench" && go build -o "$bindir/ours-old" ./cmd/ours) 2>bin/ours-old.err; then
+      echo "bench: the baseline $baseline did not build; its rows will say so" >&2
+    fi
+    git -C .. worktree remove --force "$wt"
+  fi
+else
+  echo "bench: baseline commit $baseline not found; no old-core rows" >&2
+fi
+
 exec bin/benchrun -bin bin "$@"

@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -33,9 +32,11 @@ func TestDialOrder(t *testing.T) {
 // nopHandler is a connection handler that ignores everything.
 type nopHandler struct{}
 
-func (nopHandler) OnOpen(gnet.Conn)                  {}
-func (nopHandler) OnTraffic(c gnet.Conn) gnet.Action { _, _ = c.Next(-1); return gnet.None }
-func (nopHandler) OnClose(gnet.Conn, error)          {}
+func (nopHandler) OnOpen(*loop.Conn)             {}
+func (nopHandler) OnData(*loop.Conn, []byte)     {}
+func (nopHandler) OnEOF(*loop.Conn)              {}
+func (nopHandler) OnWritable(*loop.Conn)         {}
+func (nopHandler) OnError(c *loop.Conn, _ error) { _ = c.Close() }
 
 // tcpDialer dials real TCP connections on the goasync runtime, to the port
 // given for each family, and counts attempts per address.
@@ -49,17 +50,18 @@ func newTCPDialer(port4, port6 uint16) *tcpDialer {
 	return &tcpDialer{port4: port4, port6: port6, order: make(chan netip.Addr, 16)}
 }
 
-func (d *tcpDialer) dial(ctx context.Context, ip netip.Addr) *future.Future[gnet.Conn] {
+func (d *tcpDialer) dial(ctx context.Context, ip netip.Addr) *future.Future[*loop.Conn] {
 	d.started.Add(1)
 	d.order <- ip
 	port := d.port4
 	if ip.Is6() {
 		port = d.port6
 	}
-	return runtime.Default().Dial(ctx, "tcp", netip.AddrPortFrom(ip, port).String(), nopHandler{})
+	return loop.Default().Dial(ctx, "tcp", netip.AddrPortFrom(ip, port).String(), nopHandler{})
 }
 
-func release(c gnet.Conn) { _ = c.Close() }
+// release closes c on its loop.
+func release(c *loop.Conn) { c.Loop().Execute(func() { _ = c.Close() }) }
 
 func listenTCP(t *testing.T, network, addr string) (uint16, *atomic.Int32) {
 	t.Helper()
@@ -101,7 +103,7 @@ func deadTCPPort(t *testing.T, network, addr string) uint16 {
 // whose accept queue is full and never drained, so the kernel drops SYNs.
 func blackholeTCP(t *testing.T) uint16 {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Skip(err)
 	}
@@ -134,11 +136,11 @@ func TestHappyEyeballsIPv6First(t *testing.T) {
 	d := newTCPDialer(p4, p6)
 	// A long delay: IPv6 connects on loopback long before it ends, so the
 	// IPv4 attempt never starts.
-	c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, 5*time.Second))
+	c, err := await[*loop.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer release(c)
 	if got := <-d.order; got != loop6 {
 		t.Fatalf("first attempt to %v, want ::1", got)
 	}
@@ -155,11 +157,11 @@ func TestHappyEyeballsFailureStartsNextAtOnce(t *testing.T) {
 	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
 	d := newTCPDialer(p4, deadTCPPort(t, "tcp6", "[::1]:0"))
 	start := time.Now()
-	c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop6, loop4}, d.dial, release, 10*time.Second))
+	c, err := await[*loop.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop6, loop4}, d.dial, release, 10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer release(c)
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("IPv4 won after %v: the refused IPv6 attempt did not start it at once", el)
 	}
@@ -174,7 +176,7 @@ func TestHappyEyeballsSlowIPv6(t *testing.T) {
 	base := stats.ConnsOut.Load()
 	const delay = 150 * time.Millisecond
 	start := time.Now()
-	c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, delay))
+	c, err := await[*loop.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, delay))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,20 +190,20 @@ func TestHappyEyeballsSlowIPv6(t *testing.T) {
 	if <-d.order != loop6 || <-d.order != loop4 {
 		t.Fatal("attempts not in IPv6, IPv4 order")
 	}
-	c.Close()
+	release(c)
 	waitFor(t, func() bool { return stats.ConnsOut.Load() <= base })
 }
 
 func TestHappyEyeballsAllFail(t *testing.T) {
 	d := newTCPDialer(deadTCPPort(t, "tcp4", "127.0.0.1:0"), deadTCPPort(t, "tcp6", "[::1]:0"))
-	_, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, 0))
+	_, err := await[*loop.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6}, d.dial, release, 0))
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("err = %v, want connection refused", err)
 	}
 	if n := d.started.Load(); n != 2 {
 		t.Fatalf("%d attempts, want 2", n)
 	}
-	_, err = await[gnet.Conn](t, HappyEyeballs(t.Context(), nil, d.dial, release, 0))
+	_, err = await[*loop.Conn](t, HappyEyeballs(t.Context(), nil, d.dial, release, 0))
 	if err == nil {
 		t.Fatal("no addresses: no error")
 	}
@@ -215,11 +217,11 @@ func TestHappyEyeballsLoserReleased(t *testing.T) {
 	base := stats.ConnsOut.Load()
 	for i := 0; i < 10; i++ {
 		d := newTCPDialer(p4, p6)
-		c, err := await[gnet.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6, loop4, loop6}, d.dial, release, time.Millisecond))
+		c, err := await[*loop.Conn](t, HappyEyeballs(t.Context(), []netip.Addr{loop4, loop6, loop4, loop6}, d.dial, release, time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Close()
+		release(c)
 	}
 	waitFor(t, func() bool { return stats.ConnsOut.Load() <= base })
 }
@@ -230,7 +232,7 @@ func TestHappyEyeballsCancel(t *testing.T) {
 	f := HappyEyeballs(ctx, []netip.Addr{loop6}, d.dial, release, 0)
 	<-d.order
 	cancel()
-	if _, err := await[gnet.Conn](t, f); !errors.Is(err, context.Canceled) {
+	if _, err := await[*loop.Conn](t, f); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
@@ -270,11 +272,11 @@ func TestHappyEyeballsLookupSlowAAAA(t *testing.T) {
 	start := time.Now()
 	v6 := answer(3*time.Second, []netip.Addr{loop6}, nil)
 	v4 := answer(0, []netip.Addr{loop4}, nil)
-	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
+	c, err := await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer release(c)
 	el := time.Since(start)
 	if got := netip.MustParseAddrPort(c.RemoteAddr().String()).Addr(); got != loop4 {
 		t.Fatalf("connected to %v", got)
@@ -292,11 +294,11 @@ func TestHappyEyeballsLookupAAAAWithinDelay(t *testing.T) {
 	d := newTCPDialer(p4, p6)
 	v6 := answer(10*time.Millisecond, []netip.Addr{loop6}, nil)
 	v4 := answer(0, []netip.Addr{loop4}, nil)
-	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 5*time.Second))
+	c, err := await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer release(c)
 	if got := <-d.order; got != loop6 {
 		t.Fatalf("first attempt to %v, want ::1", got)
 	}
@@ -309,11 +311,11 @@ func TestHappyEyeballsLookupLateIPv4Joins(t *testing.T) {
 	d := newTCPDialer(p4, deadTCPPort(t, "tcp6", "[::1]:0"))
 	v6 := answer(0, []netip.Addr{loop6}, nil)
 	v4 := answer(200*time.Millisecond, []netip.Addr{loop4}, nil)
-	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
+	c, err := await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), v6, v4, d.dial, release, 0))
 	if err != nil {
 		t.Fatalf("the IPv4 address that came after the IPv6 attempt failed was not tried: %v", err)
 	}
-	defer c.Close()
+	defer release(c)
 	if <-d.order != loop6 || <-d.order != loop4 {
 		t.Fatal("attempts not in IPv6, IPv4 order")
 	}
@@ -325,12 +327,12 @@ func TestHappyEyeballsLookupFailures(t *testing.T) {
 	p4, _ := listenTCP(t, "tcp4", "127.0.0.1:0")
 	d := newTCPDialer(p4, 0)
 	nodata := &net.DNSError{Err: "no such host", Name: "x.test", IsNotFound: true}
-	c, err := await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(0, []netip.Addr{loop4}, nil), d.dial, release, 0))
+	c, err := await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(0, []netip.Addr{loop4}, nil), d.dial, release, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Close()
-	_, err = await[gnet.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(20*time.Millisecond, nil, nodata), d.dial, release, 0))
+	release(c)
+	_, err = await[*loop.Conn](t, HappyEyeballsLookup(t.Context(), answer(0, nil, nodata), answer(20*time.Millisecond, nil, nodata), d.dial, release, 0))
 	var de *net.DNSError
 	if !errors.As(err, &de) || !de.IsNotFound {
 		t.Fatalf("err = %v, want the lookups' *net.DNSError", err)

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // TestMain shuts the shared runtime down after the tests and then checks
@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err := runtime.ShutdownDefault(ctx)
+	err := loop.ShutdownDefault(ctx)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "runtime shutdown:", err)

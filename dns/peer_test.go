@@ -10,11 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/panjf2000/gnet/v2"
-
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
-	"github.com/goasync/goasync/internal/runtime"
 )
 
 // TestSameAnswersAsNetResolver asks Go's own resolver (an independent
@@ -56,7 +54,7 @@ type loopProbe struct {
 	ran    chan [2]uint64
 }
 
-func (p *loopProbe) OnOpen(c gnet.Conn) {
+func (p *loopProbe) OnOpen(c *loop.Conn) {
 	p.onLoop = loopmark.GoID()
 	// Several lookups: their query sockets land on loops chosen by the
 	// runtime, so without the hop back a match by chance is unlikely.
@@ -71,8 +69,10 @@ func (p *loopProbe) OnOpen(c gnet.Conn) {
 		})
 	}
 }
-func (p *loopProbe) OnTraffic(c gnet.Conn) gnet.Action { return gnet.None }
-func (p *loopProbe) OnClose(gnet.Conn, error)          {}
+func (p *loopProbe) OnData(*loop.Conn, []byte)     {}
+func (p *loopProbe) OnEOF(*loop.Conn)              {}
+func (p *loopProbe) OnWritable(*loop.Conn)         {}
+func (p *loopProbe) OnError(c *loop.Conn, _ error) { _ = c.Close() }
 
 // TestLookupOnLoopSettlesOnThatLoop: a lookup started on an event loop
 // delivers its result on the same loop goroutine (the goroutine rule).
@@ -97,11 +97,11 @@ func TestLookupOnLoopSettlesOnThatLoop(t *testing.T) {
 		}
 	}()
 	p := &loopProbe{r: r, ran: make(chan [2]uint64, probeLookups)}
-	c, err := await[gnet.Conn](t, runtime.Default().Dial(t.Context(), "tcp", ln.Addr().String(), p))
+	c, err := await[*loop.Conn](t, loop.Default().Dial(t.Context(), "tcp", ln.Addr().String(), p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer c.Loop().Execute(func() { _ = c.Close() })
 	for i := 0; i < probeLookups; i++ {
 		got := <-p.ran
 		if got[1] == 0 || got[0] != got[1] {

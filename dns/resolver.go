@@ -6,6 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // Default file locations.
@@ -115,6 +118,17 @@ func WithNegativeTTL(max time.Duration) ResolverOption {
 // withClock injects the clock of the cache and the file checks (tests).
 func withClock(now func() time.Time) ResolverOption {
 	return ResolverOption{func(s *resolverSettings) { s.now = now }}
+}
+
+// WithRuntime runs the resolver's queries on r (goasync.NewRuntime)
+// instead of the process-wide default runtime: their sockets and timeouts
+// live on r's loops.
+func WithRuntime(r *goasync.Runtime) ResolverOption {
+	return ResolverOption{func(s *resolverSettings) {
+		if lr := loop.Unwrap(r); lr != nil {
+			s.tr = &loopTransport{rt: func() *loop.Runtime { return lr }}
+		}
+	}}
 }
 
 // withTransport injects the transport (tests).

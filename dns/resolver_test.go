@@ -19,7 +19,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -303,12 +303,12 @@ func TestConcurrentLookupsShareOneQuery(t *testing.T) {
 
 func TestCancelStopsTheQuery(t *testing.T) {
 	r := newTestResolver(t, "", "", []netip.AddrPort{silentServer(t)}, WithTimeout(30*time.Second))
-	before := stats.ConnsOut.Load()
+	before := stats.Sockets.Load()
 	ctx, cancel := context.WithCancel(t.Context())
 	f := r.Lookup(ctx, "a.test")
 	// Let the sockets open, then give up.
 	deadline := time.Now().Add(10 * time.Second)
-	for stats.ConnsOut.Load() < before+2 && time.Now().Before(deadline) {
+	for stats.Sockets.Load() < before+2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -316,10 +316,10 @@ func TestCancelStopsTheQuery(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	for stats.ConnsOut.Load() > before && time.Now().Before(deadline) {
+	for stats.Sockets.Load() > before && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := stats.ConnsOut.Load(); n > before {
+	if n := stats.Sockets.Load(); n > before {
 		t.Fatalf("%d query sockets still open after the lookup was cancelled", n-before)
 	}
 	r.mu.Lock()
@@ -413,11 +413,11 @@ func TestUseVCSendsOverTCP(t *testing.T) {
 func TestRuntimeStoppedFailsLookups(t *testing.T) {
 	srv := newTestServer(t)
 	srv.add("a.test. 60 A 192.0.2.1")
-	rt, err := runtime.New(runtime.WithLoops(1))
+	rt, err := loop.New(loop.WithLoops(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &runtimeTransport{rt: func() *runtime.Runtime { return rt }}
+	tr := &loopTransport{rt: func() *loop.Runtime { return rt }}
 	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr}, withTransport(tr))
 	if _, err := await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4))); err != nil {
 		t.Fatal(err)
@@ -429,8 +429,8 @@ func TestRuntimeStoppedFailsLookups(t *testing.T) {
 	}
 	r.FlushCache()
 	_, err = await[[]netip.Addr](t, r.Lookup(t.Context(), "a.test", WithFamily(FamilyV4)))
-	if !errors.Is(err, runtime.ErrClosed) {
-		t.Fatalf("err = %v, want runtime.ErrClosed", err)
+	if !errors.Is(err, loop.ErrClosed) {
+		t.Fatalf("err = %v, want loop.ErrClosed", err)
 	}
 }
 

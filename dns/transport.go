@@ -1,182 +1,231 @@
 package dns
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/netip"
-	"sync"
+	"os"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
-// runtimeTransport runs exchanges on the event loops of a goasync runtime:
-// one new connected socket per exchange (so a fresh, kernel-randomised
-// source port for every UDP query), registered on a loop with runtime.Dial.
+// loopTransport runs exchanges on the event loops of a goasync runtime:
+// one new socket per exchange (a fresh, kernel-randomised source port for
+// every UDP query), made nonblocking and registered straight on a loop
+// (no net.Conn, no dup), with its timeout on a loop timer. The exchange
+// runs on the loop of the caller when it is one of the runtime's loops,
+// else on one picked round-robin; a query socket is not a connection for
+// the counters.
 //
 // The source address check of the spoofing defence is the kernel's: a
 // connected UDP socket only receives datagrams whose source is the address it
 // is connected to; everything else is dropped before it reaches the loop.
-type runtimeTransport struct {
-	rt func() *runtime.Runtime
+type loopTransport struct {
+	rt func() *loop.Runtime
 }
 
-func newRuntimeTransport() *runtimeTransport {
-	return &runtimeTransport{rt: runtime.Default}
+func newRuntimeTransport() *loopTransport {
+	return &loopTransport{rt: loop.Default}
 }
 
 // errClosedEarly is the error of an exchange whose socket closed before a
 // reply arrived, without a more precise reason.
 var errClosedEarly = errors.New("connection closed before a reply arrived")
 
-func (t *runtimeTransport) exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply] {
-	x := &exchange{p: future.New[reply](), query: query, check: check, tcp: tcp}
-	network := "udp"
-	if tcp {
-		network = "tcp"
+func (t *loopTransport) exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply] {
+	rt := t.rt()
+	l := rt.Current()
+	onLoop := l != nil
+	if l == nil {
+		l = rt.Next()
 	}
-	x.p.OnCancel(x.abort)
-	x.mu.Lock()
-	x.timer = time.AfterFunc(timeout, x.expire)
-	x.mu.Unlock()
-	df := t.rt().Dial(context.Background(), network, server.String(), x)
-	x.mu.Lock()
-	if x.finished {
-		x.mu.Unlock()
-		df.Cancel(nil) // aborts a dial still in progress; no-op once settled
+	x := &exchange{l: l, p: future.New[reply](), query: query, check: check, tcp: tcp, server: server, timeout: timeout}
+	x.p.OnCancel(func(error) { l.Execute(x.abort) })
+	if onLoop {
+		x.start()
 	} else {
-		x.dial = df
-		x.mu.Unlock()
+		l.Execute(x.start)
 	}
-	df.OnComplete(func(c gnet.Conn, err error) {
-		if err != nil {
-			x.finish(reply{}, err, nil)
-		}
-	})
 	return x.p.Future()
 }
 
-// exchange is one query on one socket; it is the socket's runtime.Handler.
+// exchange is one query on one socket; it is the socket's loop.Handler.
+// Everything but p is touched on its loop only.
 type exchange struct {
-	p     *future.Promise[reply]
-	query []byte
-	check func([]byte) (reply, error)
-	tcp   bool
+	l       *loop.Loop
+	p       *future.Promise[reply]
+	query   []byte
+	check   func([]byte) (reply, error)
+	tcp     bool
+	server  netip.AddrPort
+	timeout time.Duration
 
-	mu       sync.Mutex
-	finished bool
-	timer    *time.Timer
-	conn     gnet.Conn
-	dial     *future.Future[gnet.Conn]
+	f          *loop.FD
+	timer      *loop.Timer
+	connecting bool
+	wrote      int
+	in         []byte // TCP: the reply so far
+	done       bool
 }
 
-// finish settles the exchange once. c, when not nil, is closed (the caller
-// on the loop returns gnet.Close instead and passes nil).
-func (x *exchange) finish(rep reply, err error, c gnet.Conn) bool {
-	x.mu.Lock()
-	if x.finished {
-		x.mu.Unlock()
-		return false
+func (x *exchange) start() {
+	if x.done {
+		return
 	}
-	x.finished = true
+	network := "udp"
+	if x.tcp {
+		network = "tcp"
+	}
+	f, inProgress, err := x.l.Connect(network, x.server, x)
+	if err != nil {
+		x.finish(reply{}, err)
+		return
+	}
+	x.f = f
+	x.timer = x.l.AfterFunc(x.timeout, x.expire)
+	if inProgress {
+		x.connecting = true
+		x.interest(false, true)
+		return
+	}
+	x.send()
+}
+
+func (x *exchange) interest(read, write bool) {
+	if err := x.f.SetInterest(read, write, false); err != nil {
+		x.finish(reply{}, err)
+	}
+}
+
+// send writes what is left of the query, then waits for the reply.
+func (x *exchange) send() {
+	for x.wrote < len(x.query) {
+		n, err := unix.Write(x.f.Fd(), x.query[x.wrote:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			x.interest(false, true)
+			return
+		case err != nil:
+			x.finish(reply{}, os.NewSyscallError("write", err))
+			return
+		}
+		x.wrote += n
+	}
+	x.interest(true, false)
+}
+
+// OnEvent implements loop.Handler.
+func (x *exchange) OnEvent(e loop.Events) {
+	if x.done {
+		return
+	}
+	if x.connecting {
+		if err := x.f.SocketError(); err != nil {
+			x.finish(reply{}, err)
+			return
+		}
+		x.connecting = false
+		x.send()
+		return
+	}
+	if x.wrote < len(x.query) {
+		if e&(loop.Writable|loop.Error|loop.Hangup) != 0 {
+			x.send()
+		}
+		return
+	}
+	if e&(loop.Readable|loop.Hangup|loop.Error) != 0 {
+		if x.tcp {
+			x.readStream()
+		} else {
+			x.readDatagrams()
+		}
+	}
+}
+
+// readDatagrams checks every datagram that arrived. Datagrams that are not
+// our reply are ignored (spoofing defence).
+func (x *exchange) readDatagrams() {
+	buf := x.l.Buffer()
+	for !x.done {
+		n, err := unix.Read(x.f.Fd(), buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return
+		case err != nil:
+			x.finish(reply{}, os.NewSyscallError("read", err))
+			return
+		}
+		rep, err := x.check(buf[:n])
+		if err == errIgnore {
+			continue // not our reply: keep waiting
+		}
+		x.finish(rep, err)
+	}
+}
+
+// readStream reads the first length-prefixed message of the stream.
+func (x *exchange) readStream() {
+	buf := x.l.Buffer()
+	for !x.done {
+		n, err := unix.Read(x.f.Fd(), buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return
+		case err != nil:
+			x.finish(reply{}, os.NewSyscallError("read", err))
+			return
+		case n == 0:
+			x.finish(reply{}, errClosedEarly)
+			return
+		}
+		x.in = append(x.in, buf[:n]...)
+		if len(x.in) < 2 {
+			continue
+		}
+		size := int(x.in[0])<<8 | int(x.in[1])
+		if len(x.in) < 2+size {
+			continue
+		}
+		rep, err := x.check(x.in[2 : 2+size])
+		x.finish(rep, err)
+	}
+}
+
+// OnLoopStop implements loop.Handler: the runtime stops.
+func (x *exchange) OnLoopStop() { x.finish(reply{}, loop.ErrClosed) }
+
+// expire is the timeout (a loop timer).
+func (x *exchange) expire() { x.finish(reply{}, future.ErrTimeout) }
+
+// abort runs on the loop when the caller cancelled the exchange.
+func (x *exchange) abort() { x.finish(reply{}, future.ErrCanceled) }
+
+// finish settles the exchange once and releases its socket. Loop only.
+func (x *exchange) finish(rep reply, err error) {
+	if x.done {
+		return
+	}
+	x.done = true
 	if x.timer != nil {
 		x.timer.Stop()
 	}
-	x.mu.Unlock()
-	if c != nil {
-		_ = c.Close()
+	if x.f != nil {
+		_ = x.f.Close()
 	}
+	x.in = nil
 	if err != nil {
 		x.p.Reject(err)
 	} else {
 		x.p.Resolve(rep)
 	}
-	return true
-}
-
-// expire is the timeout; it runs on a timer goroutine and hands the work to
-// the socket's loop when there is one.
-func (x *exchange) expire() {
-	x.mu.Lock()
-	c, df := x.conn, x.dial
-	x.mu.Unlock()
-	if c == nil {
-		if x.finish(reply{}, future.ErrTimeout, nil) && df != nil {
-			df.Cancel(future.ErrTimeout)
-		}
-		return
-	}
-	runtime.LoopExecutor(c).Execute(func() { x.finish(reply{}, future.ErrTimeout, c) })
-}
-
-// abort runs when the caller cancels the exchange.
-func (x *exchange) abort(error) {
-	x.mu.Lock()
-	x.finished = true
-	if x.timer != nil {
-		x.timer.Stop()
-	}
-	c, df := x.conn, x.dial
-	x.mu.Unlock()
-	if c != nil {
-		_ = c.Close()
-	}
-	if df != nil {
-		df.Cancel(nil)
-	}
-}
-
-// OnOpen sends the query.
-func (x *exchange) OnOpen(c gnet.Conn) {
-	x.mu.Lock()
-	x.conn = c
-	done := x.finished
-	x.mu.Unlock()
-	if done {
-		_ = c.Close()
-		return
-	}
-	if _, err := c.Write(x.query); err != nil {
-		x.finish(reply{}, err, c)
-	}
-}
-
-// OnTraffic checks what arrived. Over UDP every datagram is one message and
-// datagrams that are not our reply are ignored; over TCP the message is the
-// first length-prefixed one on the stream.
-func (x *exchange) OnTraffic(c gnet.Conn) gnet.Action {
-	var msg []byte
-	if x.tcp {
-		n := c.InboundBuffered()
-		if n < 2 {
-			return gnet.None
-		}
-		hdr, _ := c.Peek(2)
-		size := int(hdr[0])<<8 | int(hdr[1])
-		if n < 2+size {
-			return gnet.None
-		}
-		_, _ = c.Discard(2)
-		msg, _ = c.Next(size)
-	} else {
-		msg, _ = c.Next(-1)
-	}
-	rep, err := x.check(msg)
-	if err == errIgnore && !x.tcp {
-		return gnet.None // not our reply: keep waiting (spoofing defence)
-	}
-	x.finish(rep, err, nil)
-	return gnet.Close
-}
-
-// OnClose fails the exchange if no reply was accepted.
-func (x *exchange) OnClose(_ gnet.Conn, err error) {
-	if err == nil || err == io.EOF {
-		err = errClosedEarly
-	}
-	x.finish(reply{}, err, nil)
 }

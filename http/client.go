@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/tcp"
@@ -70,6 +70,9 @@ type Client struct {
 	// behind then fails with an error matching tcp.ErrBufferFull and the
 	// connection closes.
 	MaxBufferedBody int
+	// Runtime runs the client's connections (nil: the process-wide
+	// default runtime).
+	Runtime *goasync.Runtime
 
 	mu    sync.Mutex
 	pools map[string]*hostPool
@@ -311,7 +314,7 @@ type clientConn struct {
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
 	scan      headScanner
-	head      *headReader // reads response heads for http.ReadResponse
+	hp        headParser // parses response heads
 	mode      bodyMode
 	remaining int64
 	chunk     chunkedDecoder
@@ -591,11 +594,7 @@ func (cc *clientConn) readHead() bool {
 	if end == 0 {
 		return false
 	}
-	if cc.head == nil {
-		cc.head = new(headReader)
-		cc.head.br = bufio.NewReaderSize(&cc.head.rd, 4096)
-	}
-	pr, err := parseResponseHeadWith(cc.head, cc.in[start:end], &cc.scan, cc.req)
+	pr, err := parseResponseHeadWith(&cc.hp, cc.in[start:end], cc.scan.ends, cc.req)
 	cc.in = cc.in[end:]
 	cc.scan.reset()
 	if err != nil {
@@ -811,7 +810,8 @@ type clientBody struct {
 	cc *clientConn
 	r  *nethttp.Response
 	bodyBuf
-	one [1][]byte // bufs' first backing array: most bodies are one read
+	waiter *future.Promise[[]byte] // a pending NextChunk
+	one    [1][]byte               // bufs' first backing array: most bodies are one read
 }
 
 // init readies b for a response read from cc.
@@ -848,11 +848,15 @@ func (b *clientBody) push(p []byte) {
 		b.paused = true
 	}
 	ch := b.notify
+	w, data := b.takeWaiterLocked()
 	b.mu.Unlock()
 	if pause {
 		b.cc.sock.Pause()
 	}
 	signal(ch)
+	if w != nil {
+		w.Resolve(data)
+	}
 }
 
 // finish runs on the loop when the body is complete (err nil) or failed.
@@ -871,8 +875,10 @@ func (b *clientBody) finish(err error) {
 		b.bufs, b.size = nil, 0
 	}
 	ch := b.notify
+	w, wdata := b.takeWaiterLocked()
 	b.mu.Unlock()
 	signal(ch)
+	settleWaiter(w, wdata, err)
 	if collect {
 		if err != nil {
 			b.collect.Reject(err)

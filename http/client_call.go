@@ -260,6 +260,9 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 		maxBuf = 64 << 20
 	}
 	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
+	if c.Runtime != nil {
+		opts = append(opts, tcp.WithRuntime(c.Runtime))
+	}
 	if c.ConnectTimeout > 0 {
 		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
 	}

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // leakOpts ignores gnet's process-wide ants pool and net/http's idle
@@ -23,7 +23,7 @@ var leakOpts = []goleak.Option{
 func TestMain(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	_ = runtime.ShutdownDefault(ctx)
+	_ = loop.ShutdownDefault(ctx)
 	cancel()
 	if code == 0 {
 		if err := goleak.Find(leakOpts...); err != nil {

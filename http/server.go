@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/tcp"
@@ -41,6 +42,12 @@ func WithLimits(l Limits) ServerOption { return func(c *serverConfig) { c.lim = 
 // cap, loops, SO_REUSEPORT, ...).
 func WithTCPOptions(opts ...tcp.Option) ServerOption {
 	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, opts...) }
+}
+
+// WithRuntime runs the server's connections on r (goasync.NewRuntime)
+// instead of the process-wide default runtime.
+func WithRuntime(r *goasync.Runtime) ServerOption {
+	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, tcp.WithRuntime(r)) }
 }
 
 // Server is an HTTP/1.1 server over the tcp package: every connection lives
@@ -299,7 +306,7 @@ func (c *conn) refuse(err error) {
 	c.reading = false
 	c.wantContinue = false
 	resp := Error(code, reason)
-	resp.Header.Set("Connection", "close")
+	resp.SetHeader("Connection", "close")
 	c.queue = append(c.queue, &exchange{method: "GET", minor: 1, resp: resp, done: true})
 }
 
@@ -380,15 +387,15 @@ func (c *conn) dispatch(p parsedRequest, up *upload) {
 }
 
 // call runs the handler: it returns the response, or else a future of it.
-// A panic answers 500; a nil future counts as a nil response (also 500).
+// A panic (recovered by future.Protect, with its stack) answers 500; a nil
+// future counts as a nil response (also 500).
 func (c *conn) call(req *nethttp.Request) (resp *Response, f *future.Future[*Response]) {
-	defer func() {
-		if v := recover(); v != nil {
-			logx.L().Error("http: handler panic", zap.Any("panic", v), zap.String("path", req.URL.Path), zap.Stack("stack"))
-			resp, f = Error(nethttp.StatusInternalServerError, ""), nil
-		}
-	}()
-	return serveEither(c.srv.h, req, c.ctx)
+	if perr := future.Protect(func() { resp, f = serveEither(c.srv.h, req, c.ctx) }); perr != nil {
+		logx.L().Error("http: handler panic", zap.Any("panic", perr.Value), zap.String("path", req.URL.Path),
+			zap.ByteString("stack", perr.Stack))
+		return Error(nethttp.StatusInternalServerError, ""), nil
+	}
+	return resp, f
 }
 
 func (ex *exchange) settle(resp *Response, err error) {
@@ -513,13 +520,10 @@ func (c *conn) writeOne(ex *exchange) bool {
 
 func (c *conn) startStream(s *Stream, resp *Response) {
 	c.flush()
-	defer func() {
-		if v := recover(); v != nil {
-			logx.L().Error("http: stream function panic", zap.Any("panic", v), zap.Stack("stack"))
-			s.fail(&future.PanicError{Value: v})
-		}
-	}()
-	resp.stream(s)
+	if perr := future.Protect(func() { resp.stream(s) }); perr != nil {
+		logx.L().Error("http: stream function panic", zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+		s.fail(perr)
+	}
 }
 
 func (c *conn) flush() {

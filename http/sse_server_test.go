@@ -3,12 +3,14 @@ package http
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	nethttp "net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,9 +182,11 @@ func TestSSESlowSubscriberDropped(t *testing.T) {
 		t.Fatal("fast subscriber stalled")
 	}
 	fast.c.Close()
-	// The slow one's connection was closed by the server.
+	// The slow one's connection was ended by the server: with a reset,
+	// since the events queued for it were dropped (a cut stream must not
+	// look complete), or with a FIN if nothing was queued any more.
 	slow.c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.Copy(io.Discard, slow.c); err != nil {
+	if _, err := io.Copy(io.Discard, slow.c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("slow subscriber connection: %v", err)
 	}
 }

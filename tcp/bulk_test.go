@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 const bulkSize = 64 << 20
@@ -92,7 +92,7 @@ func goPeer(t testing.TB, ln net.Listener, out []byte) <-chan hashResult {
 	return res
 }
 
-func bulkBothWays(t *testing.T, r *runtime.Runtime, ln net.Listener, addr string) {
+func bulkBothWays(t *testing.T, r *loop.Runtime, ln net.Listener, addr string) {
 	up, upSum := randomStream(t, bulkSize)
 	down, downSum := randomStream(t, bulkSize)
 	peer := goPeer(t, ln, down)

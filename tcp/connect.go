@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
+	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"go.uber.org/zap"
 
 	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // target is a parsed address.
@@ -91,9 +95,18 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 	cfg := newConfig(opts)
 	t, err := parseAddr(addr)
 	if err != nil {
-		return future.Rejected[*Socket](opError("dial", addr, err))
+		err = opError("dial", addr, err)
+		if logx.Debug() {
+			logx.L().Debug("tcp connect failed", zap.String("addr", addr), zap.Error(err))
+		}
+		return future.Rejected[*Socket](err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.connectTimeout)
+	var traced func(*future.Future[*Socket]) *future.Future[*Socket]
+	if future.Tracing() {
+		ctx, traced = traceConnect(ctx, addr)
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.connectTimeout, errConnectTimeout)
 	var f *future.Future[*Socket]
 	switch {
 	case t.network == "unix":
@@ -103,9 +116,42 @@ func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*S
 	default:
 		f = dialHost(ctx, cfg, t.host, t.port, addr)
 	}
-	f.OnComplete(func(*Socket, error) { cancel() })
+	f = future.Handle(f, func(s *Socket, err error) (*Socket, error) {
+		defer cancel() // after the cause was read
+		if err == nil {
+			return s, nil
+		}
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
+		if timedOut && parent.Err() == nil && (context.Cause(ctx) == errConnectTimeout || ctx.Err() == nil && pastDeadline(ctx)) {
+			// The connect timeout, not the caller's deadline: say so.
+			op := "dial"
+			var oe *OpError
+			if errors.As(err, &oe) {
+				op = oe.Op
+			}
+			err = &OpError{Op: op, Addr: addr, Err: errConnectTimeout}
+		}
+		if logx.Debug() {
+			logx.L().Debug("tcp connect failed", zap.String("addr", addr), zap.Error(err))
+		}
+		return nil, err
+	})
+	if traced != nil {
+		return traced(f)
+	}
 	return f
 }
+
+// pastDeadline reports whether ctx's deadline has passed (its timer may not
+// have fired yet).
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// errConnectTimeout ends a connect that took longer than its connect
+// timeout; it matches ErrTimeout and context.DeadlineExceeded.
+var errConnectTimeout error = &timeoutKind{which: "connect"}
 
 // dialHost resolves host (AAAA and A at once) and connects to one of its
 // addresses with Happy Eyeballs (RFC 8305, through the dns package): IPv6
@@ -135,8 +181,11 @@ func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr s
 
 func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {
 	s := newSocket(cfg, nil, addr)
+	if future.Tracing() {
+		s.dialCtx = ctx
+	}
 	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
-	return future.Handle(f, func(_ gnet.Conn, err error) (*Socket, error) {
+	return future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
 		if err != nil {
 			return nil, opError("dial", addr, err)
 		}

@@ -10,12 +10,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // The invariant these tests check: every byte received before the peer's
@@ -68,9 +69,7 @@ func (l *eventLog) list() []string {
 // only; the event loop's epoll is not disturbed).
 func pollFd(t *testing.T, s *Socket, ev int16) {
 	t.Helper()
-	s.mu.Lock()
-	fd := s.fd
-	s.mu.Unlock()
+	fd := sockFd(s)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: ev}}
@@ -107,7 +106,7 @@ type raceRig struct {
 // it to recognise the trigger connection.
 func newRaceRig(t *testing.T, h Handler, opts ...Option) *raceRig {
 	t.Helper()
-	r, err := runtime.New(runtime.WithLoops(1))
+	r, err := loop.New(loop.WithLoops(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +194,7 @@ func (rig *raceRig) sendThenFIN(t *testing.T, data []byte) {
 		close(release)
 		t.Fatal(err)
 	}
-	pollFd(t, rig.target, unix.POLLRDHUP)
+	pollFd(t, rig.target, pollRDHUP)
 	close(release)
 }
 
@@ -355,11 +354,7 @@ func TestFINWhilePausedWaitsForResume(t *testing.T) {
 					msg := []byte("held line\nxyz")
 					c.Write(msg)
 					c.(*net.TCPConn).CloseWrite()
-					waitFor(t, "the FIN to be read", func() bool {
-						s.mu.Lock()
-						defer s.mu.Unlock()
-						return s.rdEOF
-					})
+					waitFor(t, "the FIN to be seen", func() bool { return finSeen(s) })
 					time.Sleep(20 * time.Millisecond) // room for a wrong early event
 					if ev := l.list(); len(ev) != 0 {
 						t.Fatalf("events while paused: %v", ev)
@@ -520,7 +515,7 @@ func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
 		for _, name := range []string{"close", "abort", "shutdown", "abort/closewrite", "shutdown/closewrite"} {
 			how, cw, _ := strings.Cut(name, "/")
 			t.Run(mode.name+"/"+name, func(t *testing.T) {
-				r, err := runtime.New(runtime.WithLoops(1))
+				r, err := loop.New(loop.WithLoops(1))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -550,11 +545,7 @@ func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
 				}
 				c.Write([]byte("held"))
 				c.(*net.TCPConn).CloseWrite()
-				waitFor(t, "the FIN to be held", func() bool {
-					s.mu.Lock()
-					defer s.mu.Unlock()
-					return s.eofDue
-				})
+				waitFor(t, "the FIN to be held", func() bool { return finHeld(s) })
 				switch how {
 				case "close":
 					await(t, s.Close())
@@ -577,11 +568,19 @@ func TestHeldFINSettledByCloseAbortShutdown(t *testing.T) {
 				if ev := l.list(); fmt.Sprint(ev) != "[close]" {
 					t.Fatalf("events %v", ev)
 				}
-				s.mu.Lock()
-				fd := s.fd
-				s.mu.Unlock()
+				fd := sockFd(s)
 				if fd != -1 || !s.Closed() {
 					t.Fatalf("fd %d, closed %v", fd, s.Closed())
+				}
+				if how == "abort" {
+					// Abort resets: the peer reads ECONNRESET, nothing else.
+					_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+					n, err := c.Read(make([]byte, 16))
+					// After our CloseWrite the peer read our FIN first.
+					if n != 0 || !errors.Is(err, syscall.ECONNRESET) && !(cw != "" && errors.Is(err, io.EOF)) {
+						t.Fatalf("peer read after Abort: %d bytes, %v; want ECONNRESET", n, err)
+					}
+					return
 				}
 				if got := readAllTimeout(t, c, 20*time.Second); len(got) != 0 {
 					t.Fatalf("peer got %q", got)

@@ -53,7 +53,21 @@ func stalled(n *atomic.Int64) int64 {
 // sending far more than the socket's buffer bound is held back by TCP
 // flow control instead of the socket failing with ErrBufferFull; after
 // Resume every byte arrives, in order.
+//
+// The same holds after the paused socket half-closed its own side
+// (CloseWrite): shutting the write side must not turn reading back on
+// (issue 11: the proxy truncated downloads that way).
 func TestPauseAppliesFlowControl(t *testing.T) {
+	for _, halfClosed := range []bool{false, true} {
+		name := "open"
+		if halfClosed {
+			name = "after CloseWrite"
+		}
+		t.Run(name, func(t *testing.T) { testPauseAppliesFlowControl(t, halfClosed) })
+	}
+}
+
+func testPauseAppliesFlowControl(t *testing.T, halfClosed bool) {
 	p, addr := newPausedServer(t, WithMaxBuffered(256<<10), WithHalfOpen(true))
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -61,6 +75,9 @@ func TestPauseAppliesFlowControl(t *testing.T) {
 	}
 	defer c.Close()
 	s := <-p.sock
+	if halfClosed {
+		await(t, s.CloseWrite())
+	}
 	const size = 32 << 20
 	out, sum := randomStream(t, size)
 	var sent atomic.Int64

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 const floodEnv = "GOASYNC_TCP_FLOOD"
 
 // newRuntime gives a test its own runtime, shut down at the end.
-func newRuntime(t testing.TB) *runtime.Runtime {
+func newRuntime(t testing.TB) *loop.Runtime {
 	t.Helper()
-	r, err := runtime.New(runtime.WithLoops(2))
+	r, err := loop.New(loop.WithLoops(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func echoHandler() Handler {
 }
 
 // listen starts a server on a free loopback port.
-func listen(t testing.TB, r *runtime.Runtime, h Handler, opts ...Option) *Server {
+func listen(t testing.TB, r *loop.Runtime, h Handler, opts ...Option) *Server {
 	t.Helper()
 	srv, err := Listen("127.0.0.1:0", h, append([]Option{withRuntime(r)}, opts...)...)
 	if err != nil {
@@ -100,7 +100,34 @@ func withBufferedPause() Option { return func(c *config) { c.bufferPaused = true
 
 // listenBuffered is listen with withBufferedPause, for the tests of held
 // bytes and FINs read while paused.
-func listenBuffered(t testing.TB, r *runtime.Runtime, h Handler, opts ...Option) *Server {
+func listenBuffered(t testing.TB, r *loop.Runtime, h Handler, opts ...Option) *Server {
 	t.Helper()
 	return listen(t, r, h, append(opts, withBufferedPause())...)
+}
+
+// sockFd returns the socket's descriptor, -1 once closed.
+func sockFd(s *Socket) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return -1
+	}
+	return s.conn.Fd()
+}
+
+// finHeld reports whether the peer's FIN is held back from delivery: read
+// and queued behind held bytes (eofDue), or, with reads off, noticed and
+// left in the kernel behind the bytes not read yet.
+func finHeld(s *Socket) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eofDue || s.conn != nil && s.conn.Held()
+}
+
+// finSeen reports whether the peer's FIN was read, or (reads off) noticed
+// and left in the kernel.
+func finSeen(s *Socket) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rdEOF || s.conn != nil && s.conn.Held()
 }

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // leakOpts ignores the goroutines of gnet's package-level ants worker pool,
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	_ = runtime.ShutdownDefault(ctx)
+	_ = loop.ShutdownDefault(ctx)
 	cancel()
 	if code == 0 {
 		if err := goleak.Find(leakOpts...); err != nil {

@@ -3,7 +3,8 @@ package tcp
 import (
 	"time"
 
-	"github.com/goasync/goasync/internal/runtime"
+	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // Defaults of the options.
@@ -29,8 +30,8 @@ type config struct {
 	maxQueued      int
 	handler        Handler
 	halfOpen       bool
-	// bufferPaused keeps gnet reading a paused socket (the fallback when
-	// reads cannot be turned off); tests use it to reach that path.
+	// bufferPaused keeps reading a paused socket and holds what arrives
+	// (up to maxBuffered); tests use it to reach that path.
 	bufferPaused bool
 
 	maxConns  int
@@ -38,7 +39,7 @@ type config struct {
 	reusePort bool
 	loops     int
 
-	rt *runtime.Runtime
+	rt *loop.Runtime
 }
 
 func newConfig(opts []Option) *config {
@@ -59,7 +60,7 @@ func newConfig(opts []Option) *config {
 		c.low = c.high
 	}
 	if c.rt == nil {
-		c.rt = runtime.Default()
+		c.rt = loop.Default()
 	}
 	return c
 }
@@ -142,22 +143,38 @@ func WithHalfOpen(on bool) Option { return func(c *config) { c.halfOpen = on } }
 // because of this server.
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 
-// WithMulticore gives a server one event loop per CPU.
+// WithMulticore is kept for compatibility and does nothing: a server runs
+// on the loops of its runtime (GOMAXPROCS loops by default; see
+// goasync.NewRuntime and WithRuntime to choose).
+//
+// Deprecated: size the runtime instead.
 func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on } }
 
-// WithReusePort sets SO_REUSEPORT on a server's listening sockets (on by
-// default): each loop accepts on its own socket, one connection at a time,
-// which is what lets the connection cap hold under a flood. Off, gnet's
-// single acceptor takes every pending connection in one burst, which can
-// exceed the descriptor limit before the cap closes the excess. Unix
-// sockets never use it. Note what SO_REUSEPORT means: a second server of
+// WithReusePort gives each loop of the runtime a listening socket of its
+// own with SO_REUSEPORT (on by default): the kernel spreads connections
+// and each loop accepts its own. Off, one socket on one loop accepts and
+// hands connections to the loops round-robin. Either way the connection
+// cap is checked at every accept. Unix sockets never use it. Note what SO_REUSEPORT means: a second server of
 // the same user on the same port (also with SO_REUSEPORT) binds too and
 // the kernel splits connections between them; a port held without it
 // still makes Listen fail.
 func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
 
-// WithLoops sets a server's number of event loops (default GOMAXPROCS).
+// WithLoops is kept for compatibility and does nothing: loops belong to
+// the runtime (goasync.NewRuntime(goasync.WithLoops(n)) with WithRuntime).
+//
+// Deprecated: size the runtime instead.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
-// withRuntime runs the sockets on an explicit runtime (tests).
-func withRuntime(r *runtime.Runtime) Option { return func(c *config) { c.rt = r } }
+// WithRuntime runs the sockets (and a server's listener) on r instead of
+// the process-wide default runtime. A nil r means the default.
+func WithRuntime(r *goasync.Runtime) Option {
+	return func(c *config) {
+		if lr := loop.Unwrap(r); lr != nil {
+			c.rt = lr
+		}
+	}
+}
+
+// withRuntime runs the sockets on an explicit loop runtime (tests).
+func withRuntime(r *loop.Runtime) Option { return func(c *config) { c.rt = r } }

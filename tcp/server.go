@@ -7,36 +7,26 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/panjf2000/gnet/v2"
-	"golang.org/x/sys/unix"
+	"sync/atomic"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
-	"github.com/goasync/goasync/internal/runtime"
 )
 
 // DefaultMaxConns returns the default connection cap of a server: the
 // process's soft descriptor limit minus a reserve of a tenth (at least 64)
-// for everything else the process opens, so gnet's accept never meets
-// EMFILE because of this server alone.
-func DefaultMaxConns() int {
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY || rl.Cur > 1<<20 {
-		return 1 << 20
-	}
-	limit := int(rl.Cur)
-	reserve := max(64, limit/10)
-	if limit-reserve < 1 {
-		return 1
-	}
-	return limit - reserve
-}
+// for everything else the process opens, so accept does not meet EMFILE
+// because of this server alone (and survives it when it does: see
+// Server.AcceptErrors).
+func DefaultMaxConns() int { return loop.DefaultMaxConns() }
 
 // Server accepts connections on one address and runs a Socket for each.
 type Server struct {
-	cfg  *config
-	ln   *runtime.Listener
-	addr net.Addr
+	cfg        *config
+	ln         *loop.Listener
+	addr       net.Addr
+	turnedAway atomic.Int64 // connections refused while closing
 
 	mu      sync.Mutex
 	clients map[*Socket]struct{}
@@ -69,13 +59,8 @@ func Listen(addr string, h Handler, opts ...Option) (*Server, error) {
 		cfg.maxConns = DefaultMaxConns()
 	}
 	s := &Server{cfg: cfg, clients: make(map[*Socket]struct{})}
-	lopts := []runtime.ListenOption{
-		runtime.WithMaxConns(cfg.maxConns),
-		runtime.WithMulticore(cfg.multicore),
-		runtime.WithReusePort(cfg.reusePort),
-		runtime.WithListenLoops(cfg.loops),
-	}
-	ln, err := cfg.rt.Listen(network, laddr, (*serverHandler)(s), lopts...)
+	lcfg := loop.ListenConfig{MaxConns: cfg.maxConns, ReusePort: cfg.reusePort}
+	ln, err := cfg.rt.Listen(network, laddr, s.accept, lcfg)
 	if err != nil {
 		return nil, opError("listen", addr, err)
 	}
@@ -108,15 +93,20 @@ func (s *Server) Clients() []*Socket {
 
 // Rejected returns how many connections were closed at once because the
 // connection cap was reached or the server was closing.
-func (s *Server) Rejected() int64 { return s.ln.Rejected() }
+func (s *Server) Rejected() int64 { return s.ln.Rejected() + s.turnedAway.Load() }
+
+// AcceptErrors returns how many accepts failed (EMFILE, ENFILE, ...). A
+// server never stops because of them: it logs each one, backs off for a
+// moment and accepts again.
+func (s *Server) AcceptErrors() int64 { return s.ln.AcceptErrors() }
 
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.ln.Done() }
 
-// Err returns why the server stopped by itself (an accept failure, which
-// matches ErrAccept), or nil.
+// Err returns the latest accept failure (matching ErrAccept), or nil. The
+// server goes on accepting after it (see AcceptErrors).
 func (s *Server) Err() error {
-	if err := s.ln.Err(); err != nil {
+	if err := s.ln.LastAcceptError(); err != nil {
 		return &OpError{Op: "accept", Addr: s.addrString(), Err: errors.Join(ErrAccept, err)}
 	}
 	return nil
@@ -130,8 +120,7 @@ func (s *Server) addrString() string {
 }
 
 // Close stops accepting (a connection that arrives meanwhile is closed at
-// once: gnet has no way to take its listener out of the poller without
-// stopping the engine), lets connected clients finish, and when ctx ends
+// once), lets connected clients finish, and when ctx ends
 // aborts those still open. Then the listener closes. It returns ctx's error
 // if clients had to be aborted.
 //
@@ -159,7 +148,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		for _, c := range s.Clients() {
-			c.fail(opError("close", c.addr, ErrClosed))
+			c.fail(opError("close", c.peer(), ErrClosed))
 		}
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30e9)
@@ -192,32 +181,13 @@ func (s *Server) remove(c *Socket) {
 	}
 }
 
-// serverHandler is the runtime Handler of a server's listener.
-type serverHandler Server
-
-func (h *serverHandler) OnOpen(c gnet.Conn) {
-	srv := (*Server)(h)
-	sock := newSocket(srv.cfg, srv, "")
-	sock.attach(c)
-	if !srv.add(sock) {
-		_ = c.Close() // closing: turn newcomers away
-		return
+// accept runs on the new connection's loop: nil turns it away.
+func (s *Server) accept(c *loop.Conn) loop.ConnHandler {
+	sock := newSocket(s.cfg, s, "")
+	sock.bind(c)
+	if !s.add(sock) {
+		s.turnedAway.Add(1) // closing: turn newcomers away
+		return nil
 	}
-	c.SetContext(sock)
-	sock.connected()
-}
-
-func (h *serverHandler) OnTraffic(c gnet.Conn) gnet.Action {
-	sock, ok := c.Context().(*Socket)
-	if !ok {
-		_, _ = c.Discard(-1)
-		return gnet.None
-	}
-	return sock.onTraffic(c)
-}
-
-func (h *serverHandler) OnClose(c gnet.Conn, err error) {
-	if sock, ok := c.Context().(*Socket); ok {
-		sock.onClose(c, err)
-	}
+	return (*connHandler)(sock)
 }

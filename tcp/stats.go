@@ -1,18 +1,12 @@
 package tcp
 
-import "sync/atomic"
-
-var (
-	statIn           atomic.Int64
-	statOut          atomic.Int64
-	statAccepted     atomic.Int64
-	statDialed       atomic.Int64
-	statBytesRead    atomic.Int64
-	statBytesWritten atomic.Int64
-)
+import "github.com/goasync/goasync/internal/stats"
 
 // Stats is a snapshot of the package's counters (cl-async's stats and
-// conserv's byte counters): sockets open now and totals since start.
+// conserv's byte counters): sockets open now and totals since start. They
+// are the runtime's counters (goasync.ReadStats shows the same numbers): a
+// socket counts as open from connect or accept until its descriptor is
+// closed, half-open sockets included; DNS query sockets are not counted.
 type Stats struct {
 	Incoming     int64 // accepted sockets open now
 	Outgoing     int64 // connected sockets open now
@@ -26,11 +20,11 @@ type Stats struct {
 // snapshot under load is not one atomic cut.
 func ReadStats() Stats {
 	return Stats{
-		Incoming:     statIn.Load(),
-		Outgoing:     statOut.Load(),
-		Accepted:     statAccepted.Load(),
-		Dialed:       statDialed.Load(),
-		BytesRead:    statBytesRead.Load(),
-		BytesWritten: statBytesWritten.Load(),
+		Incoming:     stats.ConnsIn.Load(),
+		Outgoing:     stats.ConnsOut.Load(),
+		Accepted:     stats.AcceptedTotal.Load(),
+		Dialed:       stats.DialedTotal.Load(),
+		BytesRead:    stats.BytesRead.Load(),
+		BytesWritten: stats.BytesWritten.Load(),
 	}
 }

@@ -47,7 +47,7 @@ func floodMain() int {
 			case <-srv.Done():
 				fmt.Println("dead", srv.Count(), srv.Rejected(), openFDs(), errors.Is(srv.Err(), ErrAccept))
 			default:
-				fmt.Println("alive", srv.Count(), srv.Rejected(), openFDs())
+				fmt.Println("alive", srv.Count(), srv.Rejected(), openFDs(), srv.AcceptErrors(), errors.Is(srv.Err(), ErrAccept))
 			}
 		case "exit":
 			return 0

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	evloop "github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -18,10 +19,8 @@ type entry struct {
 	job   job
 }
 
-// base anchors deadlines; time.Since reads the monotonic clock.
-var base = time.Now()
-
-func now() int64 { return int64(time.Since(base)) }
+// now is the timers' clock, the same monotonic clock as the loop timers'.
+func now() int64 { return evloop.Now() }
 
 // scheduler is the process-wide timer heap and its goroutine.
 type scheduler struct {

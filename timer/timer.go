@@ -4,11 +4,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sourcegraph/conc/panics"
 	"go.uber.org/zap"
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	evloop "github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -43,6 +43,14 @@ func configure(opts []Option) config {
 	return c
 }
 
+// loop returns the goasync event loop the completion is delivered on, when
+// the executor is one: such a timer is one of that loop's own timers and
+// its work runs there without the scheduler goroutine or a hop.
+func (c config) loop() *evloop.Loop {
+	l, _ := c.exec.(*evloop.Loop)
+	return l
+}
+
 // deliver runs fn through the configured executor, or at once.
 func (c config) deliver(fn func()) {
 	if c.exec != nil {
@@ -67,6 +75,12 @@ func Delay(d time.Duration, opts ...Option) *future.Future[struct{}] {
 	if d < 0 {
 		d = 0
 	}
+	if l := c.loop(); l != nil {
+		lt := l.NewTimer(t.resolve, t.closed)
+		t.p.OnCancel(func(error) { lt.Stop() })
+		lt.Reset(d)
+		return t.p.Future()
+	}
 	t.e.job = t
 	t.e.when = now() + int64(d)
 	t.p.OnCancel(func(error) { sched.remove(&t.e) })
@@ -83,6 +97,9 @@ type delay struct {
 func (t *delay) fire()    { t.c.deliver(t.resolve) }
 func (t *delay) resolve() { t.p.Resolve(struct{}{}) }
 
+// closed settles a loop timer's Delay whose runtime shut down.
+func (t *delay) closed() { t.p.Reject(evloop.ErrClosed) }
+
 // After returns a future of fn's result, with fn called d from now where
 // the timer delivers (see Delay). A panic in fn rejects the future with a
 // *future.PanicError. Cancelling the future before d disarms the timer
@@ -97,13 +114,21 @@ func After[T any](d time.Duration, fn func() (T, error), opts ...Option) *future
 // The timeout rejection is delivered like a Delay's completion.
 func Timeout[T any](f *future.Future[T], d time.Duration, opts ...Option) *future.Future[T] {
 	t := &timeout[T]{p: future.New[T](), f: f, c: configure(opts), e: entry{index: -1}}
-	t.e.job = t
-	t.e.when = now() + int64(d)
+	if l := t.c.loop(); l != nil {
+		t.lt = l.NewTimer(t.expire, t.closed)
+	} else {
+		t.e.job = t
+		t.e.when = now() + int64(d)
+	}
 	t.p.OnCancel(func(cause error) {
-		sched.remove(&t.e)
+		t.disarm()
 		f.Cancel(cause)
 	})
-	sched.add(&t.e)
+	if t.lt != nil {
+		t.lt.Reset(d)
+	} else {
+		sched.add(&t.e)
+	}
 	f.OnComplete(t.settle)
 	return t.p.Future()
 }
@@ -113,11 +138,27 @@ type timeout[T any] struct {
 	f       *future.Future[T]
 	c       config
 	e       entry
+	lt      *evloop.Timer // on a loop: the loop's timer instead of e
 	expired atomic.Bool
 }
 
+func (t *timeout[T]) disarm() {
+	if t.lt != nil {
+		t.lt.Stop()
+	} else {
+		sched.remove(&t.e)
+	}
+}
+
+// closed settles a loop timer's Timeout whose runtime shut down: f is
+// cancelled and the timeout rejects with evloop.ErrClosed.
+func (t *timeout[T]) closed() {
+	t.f.Cancel(evloop.ErrClosed)
+	t.p.Reject(evloop.ErrClosed)
+}
+
 func (t *timeout[T]) settle(v T, err error) {
-	sched.remove(&t.e)
+	t.disarm()
 	if t.expired.Load() {
 		t.p.Reject(future.ErrTimeout)
 		return
@@ -147,6 +188,7 @@ type Ticker struct {
 	start   int64
 	period  int64
 	e       entry
+	lt      *evloop.Timer // on a loop: the loop's timer instead of e
 	stopped atomic.Bool
 	ticks   atomic.Int64
 }
@@ -163,6 +205,11 @@ func Interval(d time.Duration, fn func(), opts ...Option) *Ticker {
 		panic("timer: non-positive interval")
 	}
 	t := &Ticker{fn: fn, c: configure(opts), start: now(), period: int64(d), e: entry{index: -1}}
+	if l := t.c.loop(); l != nil {
+		t.lt = l.NewTimer(t.tick, nil)
+		t.lt.ResetAt(t.start + t.period)
+		return t
+	}
 	t.e.job = t
 	t.e.when = t.start + t.period
 	sched.add(&t.e)
@@ -176,9 +223,7 @@ func (t *Ticker) tick() {
 		return
 	}
 	t.ticks.Add(1)
-	var c panics.Catcher
-	c.Try(t.fn)
-	if r := c.Recovered(); r != nil {
+	if r := future.Protect(t.fn); r != nil {
 		logx.L().Warn("timer: panic in Interval callback", zap.Any("panic", r.Value), zap.ByteString("stack", r.Stack))
 	}
 	if t.stopped.Load() {
@@ -186,6 +231,13 @@ func (t *Ticker) tick() {
 	}
 	// Next deadline on the start + n*period grid, strictly in the future.
 	n := (now()-t.start)/t.period + 1
+	if t.lt != nil {
+		t.lt.ResetAt(t.start + n*t.period)
+		if t.stopped.Load() {
+			t.lt.Stop()
+		}
+		return
+	}
 	t.e.when = t.start + n*t.period
 	sched.add(&t.e)
 	if t.stopped.Load() {
@@ -200,7 +252,11 @@ func (t *Ticker) Stop() bool {
 	if t.stopped.Swap(true) {
 		return false
 	}
-	sched.remove(&t.e)
+	if t.lt != nil {
+		t.lt.Stop()
+	} else {
+		sched.remove(&t.e)
+	}
 	return true
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,7 +120,7 @@ func TestBackpressure(t *testing.T) {
 	// 64 KiB segments: a smaller one makes the kernel's sender wait on
 	// its zero-window probe timer, which backs off to seconds.
 	c.SetReadBuffer(256 << 10)
-	srv.Err.WaitFor(t, `backpressure: pausing a side until its peer drains`)
+	srv.Err.WaitFor(t, `tcp relay.*backpressure: pausing a side until its peer drains`)
 	time.Sleep(50 * time.Millisecond)
 	got, err := io.ReadAll(c)
 	if err != nil || len(got) != size || sha256.Sum256(got) != want {
@@ -196,16 +198,95 @@ func TestBackendDown(t *testing.T) {
 	to := ln.Addr().String()
 	ln.Close()
 	srv := extest.StartServer(t, run, "-to", to)
-	c := dial(t, srv.Port)
-	if got, err := io.ReadAll(c); len(got) != 0 || err != nil {
-		t.Fatalf("read %q, %v; want a plain close", got, err)
+	// The reset can reach the client while its connect is still
+	// returning: that is a reset too.
+	c, err := net.Dial("tcp", "127.0.0.1:"+srv.Port)
+	if err == nil {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(extest.Wait))
+		var got []byte
+		got, err = io.ReadAll(c)
+		if len(got) != 0 {
+			t.Fatalf("read %q", got)
+		}
 	}
-	srv.Err.WaitFor(t, `backend unreachable; closing the client.*connection refused`)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("client got %v; want a reset (not an empty reply)", err)
+	}
+	srv.Err.WaitFor(t, `backend unreachable; resetting the client.*connection refused`)
 }
 
 func TestNeedsTo(t *testing.T) {
 	_, _, err := extest.Run(t, run, "")
 	if err == nil || !strings.Contains(err.Error(), "-to ADDR is required") {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// The issue-11 scenario: the client uploads 20 MiB and half-closes, the
+// backend reads it all and answers with 20 MiB, which the client reads
+// slowly. Both ends check SHA-256: the proxy must keep flow control on the
+// paused, half-closed client side instead of buffering and failing.
+func TestUploadHalfCloseSlowDownload(t *testing.T) {
+	const size = 20 << 20
+	up, down := make([]byte, size), make([]byte, size)
+	rand.NewChaCha8([32]byte{1}).Read(up)
+	rand.NewChaCha8([32]byte{2}).Read(down)
+	upSum := make(chan [32]byte, 1)
+	to := backend(t, func(c *net.TCPConn) {
+		h := sha256.New()
+		if _, err := io.Copy(h, c); err != nil {
+			t.Errorf("backend read: %v", err)
+		}
+		upSum <- [32]byte(h.Sum(nil))
+		c.Write(down)
+	})
+	srv := extest.StartServer(t, run, "-to", to, "-max-buffer", "262144")
+	c := dial(t, srv.Port)
+	c.SetReadBuffer(128 << 10)
+	if _, err := c.Write(up); err != nil {
+		t.Fatalf("upload: %v; proxy log:\n%s", err, srv.Err.String())
+	}
+	c.CloseWrite()
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		m, err := c.Read(buf)
+		h.Write(buf[:m])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("download: read %d of %d bytes: %v; proxy log:\n%s", n, size, err, srv.Err.String())
+		}
+		if n%(1<<20) < m {
+			time.Sleep(20 * time.Millisecond) // a slow reader: ~50 ms per MiB
+		}
+	}
+	if n != size {
+		t.Fatalf("download ended cleanly after %d of %d bytes; proxy log:\n%s", n, size, srv.Err.String())
+	}
+	if [32]byte(h.Sum(nil)) != [32]byte(sha256.Sum256(down)) {
+		t.Fatal("downloaded bytes differ")
+	}
+	if <-upSum != sha256.Sum256(up) {
+		t.Fatal("uploaded bytes differ")
+	}
+}
+
+// When the backend resets mid-stream, the client is reset too: it must
+// never read a clean EOF after a truncated download.
+func TestBackendResetResetsClient(t *testing.T) {
+	to := backend(t, func(c *net.TCPConn) {
+		c.Write(bytes.Repeat([]byte("x"), 1<<20))
+		c.SetLinger(0) // close with a reset
+	})
+	srv := extest.StartServer(t, run, "-to", to)
+	c := dial(t, srv.Port)
+	n, err := io.Copy(io.Discard, c)
+	if err == nil {
+		t.Fatalf("client read %d bytes and a clean EOF after the backend reset", n)
 	}
 }

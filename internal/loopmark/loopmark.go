@@ -23,8 +23,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // Executor runs a function, later, on the goroutine it stands for. It has the
@@ -33,7 +31,7 @@ type Executor interface{ Execute(func()) }
 
 var (
 	active atomic.Int64
-	loops  sync.Map // OS thread id (int) -> Executor
+	loops  sync.Map // selfID() -> Executor
 )
 
 // Mark records the calling goroutine as an event loop whose executor is e,
@@ -41,7 +39,7 @@ var (
 // function removes the mark; it may be called from any goroutine.
 func Mark(e Executor) (unmark func()) {
 	runtime.LockOSThread()
-	id := unix.Gettid()
+	id := selfID()
 	loops.Store(id, e)
 	active.Add(1)
 	var once sync.Once
@@ -62,7 +60,7 @@ func Current() (Executor, bool) {
 	if !Active() {
 		return nil, false
 	}
-	v, ok := loops.Load(unix.Gettid())
+	v, ok := loops.Load(selfID())
 	if !ok {
 		return nil, false
 	}

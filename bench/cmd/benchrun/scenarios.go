@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -92,6 +93,7 @@ func (c *config) echoTargets() []*Target {
 		{Name: "ours (tcp)", Ours: true, Kind: "echo", Argv: func(p int) []string {
 			return []string{c.path("ours"), "-kind", "echo", "-addr", addr(p)}
 		}},
+		c.oldCore("echo"),
 		{Name: "raw gnet", Argv: func(p int) []string {
 			return []string{c.path("peers"), "-kind", "gnetecho", "-addr", addr(p)}
 		}},
@@ -104,11 +106,28 @@ func (c *config) echoTargets() []*Target {
 	}
 }
 
+// oldCoreName names the baseline: goasync before its own event loops
+// (gnet's Engine and Client), built by run.sh from a git worktree.
+const oldCoreName = "old core (gnet engine)"
+
+// oldCore is the same server as ours, built from the baseline commit
+// (bin/ours-old, see run.sh).
+func (c *config) oldCore(kind string) *Target {
+	t := &Target{Name: oldCoreName, Argv: func(p int) []string {
+		return []string{c.path("ours-old"), "-kind", kind, "-addr", addr(p)}
+	}}
+	if _, err := os.Stat(c.path("ours-old")); err != nil {
+		t.Missing = "bin/ours-old not built (run.sh builds it from the baseline commit)"
+	}
+	return t
+}
+
 func (c *config) httpTargets() []*Target {
 	return []*Target{
 		{Name: "ours (http)", Ours: true, Kind: "http", Argv: func(p int) []string {
 			return []string{c.path("ours"), "-kind", "http", "-addr", addr(p)}
 		}},
+		c.oldCore("http"),
 		{Name: "net/http", Argv: func(p int) []string {
 			return []string{c.path("peers"), "-kind", "nethttp", "-addr", addr(p)}
 		}},
@@ -135,7 +154,8 @@ func (c *config) scenarios() []*Scenario {
 		}
 		if goals {
 			s.Goals = []Goal{
-				{Text: "at least 0.8x raw gnet", Peer: "raw gnet", MinRatio: 0.8},
+				{Text: "at least 1.0x the old core", Peer: oldCoreName, MinRatio: 1.0},
+				{Text: "at least 1.0x raw gnet", Peer: "raw gnet", MinRatio: 1.0},
 				{Text: "at least 1.0x Go net", Peer: "Go net (goroutine per conn)", MinRatio: 1.0},
 			}
 		}
@@ -175,11 +195,12 @@ func (c *config) scenarios() []*Scenario {
 		Method: fmt.Sprintf("`load idle` (a separate process: one process may open at most 20000 files) opens %d "+
 			"connections, each makes one round trip (64-byte echo, or one keep-alive GET for HTTP servers), "+
 			"then the server's VmRSS minus its VmRSS before the first connection, divided by %d.", c.idleN, c.idleN),
-		Goals: []Goal{{Text: "at most 2 KB per connection (tcp)", MaxAbs: 2048}},
+		Goals: []Goal{{Text: "at most 1 KB per connection (tcp)", MaxAbs: 1024}},
 	}
 	idleTargets := []*Target{
 		{Name: "ours (tcp)", Ours: true, Kind: "echo"},
 		{Name: "ours (http)", Ours: true, Kind: "http"},
+		{Name: oldCoreName},
 		{Name: "Go net (goroutine per conn)"},
 		{Name: "raw gnet"},
 		{Name: "net/http"},
@@ -194,6 +215,10 @@ func (c *config) scenarios() []*Scenario {
 		case "ours (http)":
 			t.Argv = func(p int) []string { return []string{c.path("ours"), "-kind", "http", "-addr", addr(p)} }
 			modes[t.Name] = "http"
+		case oldCoreName:
+			old := c.oldCore("echo")
+			t.Argv, t.Missing = old.Argv, old.Missing
+			modes[t.Name] = "echo"
 		case "Go net (goroutine per conn)":
 			t.Argv = func(p int) []string { return []string{c.path("peers"), "-kind", "netecho", "-addr", addr(p)} }
 			modes[t.Name] = "echo"
@@ -222,7 +247,8 @@ func (c *config) scenarios() []*Scenario {
 		s := &Scenario{ID: id, Title: title, Short: short, Targets: c.httpTargets(),
 			Metrics: []Metric{{Key: "req_per_sec", Name: "requests/s", Unit: "req/s", Chart: true},
 				{Key: "req_per_server_cpu_second", Name: "requests per server CPU-second", Unit: "req/CPU-s", Ratio: true}},
-			Goals: []Goal{{Text: fmt.Sprintf("at least %.1fx net/http", goal), Peer: "net/http", MinRatio: goal}},
+			Goals: []Goal{{Text: fmt.Sprintf("at least %.1fx net/http", goal), Peer: "net/http", MinRatio: goal},
+				{Text: "at least 1.0x the old core", Peer: oldCoreName, MinRatio: 1.0}},
 		}
 		args := []string{"wrk", "-t1", "-c64", "-d" + dur(c.wrkDur)}
 		if pipelined {

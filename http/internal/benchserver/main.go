@@ -44,7 +44,10 @@ func main() {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	switch *impl {
 	case "ours":
-		h := ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") })
+		// The "hello" handler through the Router, as users write it.
+		h := ahttp.NewRouter()
+		h.Handle("GET /hello", ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") }))
+		h.Handle("GET /{$}", ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") }))
 		s, err := ahttp.Listen(*addr, h, ahttp.WithTCPOptions(tcp.WithLoops(*loops)))
 		if err != nil {
 			log.Fatal(err)

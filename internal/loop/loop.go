@@ -1,0 +1,175 @@
+package loop
+
+import (
+	"runtime"
+	"sync/atomic"
+
+	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
+	"github.com/panjf2000/gnet/v2/pkg/netpoll"
+	"github.com/panjf2000/gnet/v2/pkg/queue"
+	"go.uber.org/zap"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loopmark"
+	"github.com/goasync/goasync/internal/stats"
+)
+
+// readBufSize is the size of each loop's read buffer.
+const readBufSize = 64 << 10
+
+// Loop is one event loop: a netpoll.Poller on a locked OS thread.
+type Loop struct {
+	id     int
+	rt     *Runtime
+	poller *netpoll.Poller
+
+	// Loop goroutine only.
+	fds         []*FD // by descriptor number
+	nfds        int
+	buf         []byte
+	grave       []*FD // closed in this batch (poll_opt)
+	graveQueued bool
+
+	timers timers
+
+	stopping atomic.Bool
+	inflight atomic.Int64
+	done     chan struct{}
+}
+
+func newLoop(rt *Runtime, id int) (*Loop, error) {
+	p, err := netpoll.OpenPoller()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{id: id, rt: rt, poller: p, buf: make([]byte, readBufSize), done: make(chan struct{})}
+	l.timers.l = l
+	return l, nil
+}
+
+// ID returns the loop's number in its runtime (from 0), for logs.
+func (l *Loop) ID() int { return l.id }
+
+// Runtime returns the runtime the loop belongs to.
+func (l *Loop) Runtime() *Runtime { return l.rt }
+
+// start runs the loop goroutine; it returns once the goroutine is marked.
+func (l *Loop) start() {
+	ready := make(chan struct{})
+	go l.run(ready)
+	<-ready
+}
+
+func (l *Loop) run(ready chan struct{}) {
+	defer close(l.done)
+	unmark := loopmark.Mark(l) // locks the goroutine to its OS thread
+	stats.Loops.Add(1)
+	close(ready)
+	err := l.poll()
+	if err != nil && err != errorx.ErrEngineShutdown {
+		l.rt.logger().Error("goasync loop: poller failed", zap.Int("loop", l.id), zap.Error(err))
+		l.stopping.Store(true)
+		for l.inflight.Load() != 0 {
+			runtime.Gosched()
+		}
+	}
+	// Everything still registered settles; tasks queued after the stop
+	// already ran (the stop task was the last one queued).
+	l.stopAll()
+	l.timers.stop()
+	_ = l.poller.Close()
+	stats.Loops.Add(-1)
+	unmark() // the thread ends with this goroutine: its id is not reused for a marked loop
+}
+
+// stopAll tells every registered descriptor that the loop stops, then
+// closes what is left.
+func (l *Loop) stopAll() {
+	for fd := range l.fds {
+		if f := l.fds[fd]; f != nil {
+			if perr := future.Protect(f.h.OnLoopStop); perr != nil {
+				l.rt.logger().Error("goasync loop: panic while stopping a descriptor",
+					zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+			}
+			if l.fds[fd] == f {
+				_ = f.Close()
+			}
+		}
+	}
+	l.grave = nil
+}
+
+// stop makes the loop exit after every task queued so far, and waits.
+func (l *Loop) stop() {
+	l.stopping.Store(true)
+	for l.inflight.Load() != 0 {
+		runtime.Gosched()
+	}
+	if err := l.poller.Trigger(queue.HighPriority, stopTask, nil); err != nil {
+		l.rt.logger().Error("goasync loop: cannot stop", zap.Int("loop", l.id), zap.Error(err))
+	}
+	<-l.done
+}
+
+func stopTask(any) error { return errorx.ErrEngineShutdown }
+
+// Execute runs fn on the loop, after the tasks queued before it (FIFO). It
+// is safe from any goroutine. Once the loop has stopped, fn runs at once on
+// the calling goroutine, so work handed to a stopped loop still settles
+// its futures instead of being lost.
+func (l *Loop) Execute(fn func()) {
+	l.inflight.Add(1)
+	if l.stopping.Load() {
+		l.inflight.Add(-1)
+		l.runProtected(fn)
+		return
+	}
+	// HighPriority: netpoll keeps one FIFO for it; LowPriority tasks may
+	// overflow into a second queue and overtake each other.
+	err := l.poller.Trigger(queue.HighPriority, l.task, fn)
+	l.inflight.Add(-1)
+	if err != nil {
+		l.runProtected(fn)
+	}
+}
+
+// task runs one queued function; a method value made once per loop.
+func (l *Loop) task(p any) error {
+	l.runProtected(p.(func()))
+	return nil
+}
+
+func (l *Loop) runProtected(fn func()) {
+	if perr := future.Protect(fn); perr != nil {
+		l.rt.logger().Error("goasync loop: panic in a task",
+			zap.Int("loop", l.id), zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+	}
+}
+
+// OnLoop reports whether the caller runs on this loop's goroutine.
+func (l *Loop) OnLoop() bool {
+	e, ok := loopmark.Current()
+	return ok && e == loopmark.Executor(l)
+}
+
+// bury keeps a closed FD referenced until the current batch of events is
+// over (poll_opt: the kernel's event data may still point at it).
+func (l *Loop) bury(f *FD) {
+	l.grave = append(l.grave, f)
+	if !l.graveQueued && !l.stopping.Load() {
+		l.graveQueued = true
+		l.Execute(l.clearGrave)
+	}
+}
+
+// clearGrave runs as a task, that is after the batch's events.
+func (l *Loop) clearGrave() {
+	clear(l.grave)
+	l.grave = l.grave[:0]
+	l.graveQueued = false
+}
+
+// Buffer returns the loop's read buffer for a read done on the loop (a
+// DNS query's datagram): what is read into it is valid until the calling
+// callback returns. Loop only.
+func (l *Loop) Buffer() []byte { return l.buf }

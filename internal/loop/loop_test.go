@@ -1,0 +1,124 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loopmark"
+)
+
+func TestExecuteRunsInOrderOnTheLoop(t *testing.T) {
+	r := newRT(t, 2)
+	l := r.Loop(1)
+	const n = 10000
+	got := make([]int, 0, n)
+	done := make(chan struct{})
+	var onLoop, otherLoop, awaitErr = true, false, error(nil)
+	var wg sync.WaitGroup
+	// Several producers; each one's tasks must keep their order.
+	for p := 0; p < 4; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n/4; i++ {
+				v := p*(n/4) + i
+				l.Execute(func() {
+					if !l.OnLoop() {
+						onLoop = false
+					}
+					if r.Loop(0).OnLoop() {
+						otherLoop = true
+					}
+					got = append(got, v)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	l.Execute(func() {
+		_, awaitErr = future.New[int]().Future().Await(context.Background())
+		close(done)
+	})
+	wait(t, done, 10*time.Second, "tasks")
+	if !onLoop || otherLoop {
+		t.Fatalf("tasks ran off their loop (onLoop=%v otherLoop=%v)", onLoop, otherLoop)
+	}
+	if len(got) != n {
+		t.Fatalf("ran %d tasks, want %d", len(got), n)
+	}
+	last := map[int]int{0: -1, 1: -1, 2: -1, 3: -1}
+	for _, v := range got {
+		p := v / (n / 4)
+		if v <= last[p] {
+			t.Fatalf("producer %d: task %d ran after %d", p, v, last[p])
+		}
+		last[p] = v
+	}
+	if !errors.Is(awaitErr, future.ErrAwaitOnLoop) {
+		t.Fatalf("Await on a loop returned %v, want ErrAwaitOnLoop", awaitErr)
+	}
+	if loopmark.OnLoop() {
+		t.Fatal("the test goroutine is marked as a loop")
+	}
+}
+
+func TestPanicInTaskKeepsTheLoop(t *testing.T) {
+	r := newRT(t, 1)
+	l := r.Loop(0)
+	l.Execute(func() { panic("boom") })
+	done := make(chan struct{})
+	l.Execute(func() { close(done) })
+	wait(t, done, 5*time.Second, "the task after a panic")
+}
+
+func TestExecuteAfterShutdownRunsInline(t *testing.T) {
+	r, err := New(WithLoops(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.Loop(0)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	l.Execute(func() { ran = true })
+	if !ran {
+		t.Fatal("Execute on a stopped loop did not run the function")
+	}
+	if !r.Stopped() {
+		t.Fatal("Stopped() is false after Shutdown")
+	}
+	if _, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return nil }, ListenConfig{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Listen after Shutdown: %v", err)
+	}
+	if _, err := r.Dial(context.Background(), "tcp", "127.0.0.1:1", &recorder{}).Await(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Dial after Shutdown: %v", err)
+	}
+}
+
+func TestShutdownOnLoopFailsFast(t *testing.T) {
+	r := newRT(t, 1)
+	got := make(chan error, 1)
+	r.Loop(0).Execute(func() { got <- r.Shutdown(context.Background()) })
+	if err := wait(t, got, 5*time.Second, "Shutdown on a loop"); !errors.Is(err, future.ErrAwaitOnLoop) {
+		t.Fatalf("Shutdown on a loop: %v", err)
+	}
+}
+
+func TestDefaultIsLazyAndRestartable(t *testing.T) {
+	a := Default()
+	if Default() != a {
+		t.Fatal("Default changed between calls")
+	}
+	if err := ShutdownDefault(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := Default()
+	if b == a || b.Stopped() {
+		t.Fatal("Default after shutdown is not a fresh runtime")
+	}
+}

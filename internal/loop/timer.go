@@ -1,0 +1,247 @@
+package loop
+
+import (
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/stats"
+)
+
+// clockBase anchors loop timers to the monotonic clock.
+var clockBase = time.Now()
+
+// Now returns the loop timers' clock: monotonic nanoseconds.
+func Now() int64 { return int64(time.Since(clockBase)) }
+
+// Timer is a one-shot timer whose function runs on its loop.
+type Timer struct {
+	l      *Loop
+	when   int64
+	idx    int // in the heap; -1 when not armed
+	fn     func()
+	onStop func() // runs instead of fn when the loop stops with t armed
+}
+
+// NewTimer makes a timer that is not armed yet: Reset or ResetAt arms it.
+// onStop, if not nil, runs (on the stopping loop's goroutine) instead of
+// fn when the loop stops while the timer is armed, so its owner can settle
+// what waits on it.
+func (l *Loop) NewTimer(fn, onStop func()) *Timer {
+	return &Timer{l: l, fn: fn, onStop: onStop, idx: -1}
+}
+
+// timers is a loop's timer heap. Arming and stopping may happen on any
+// goroutine (under mu); due timers run on the loop. One time.Timer per
+// loop wakes the loop for the earliest deadline; it is re-armed only when
+// a deadline earlier than the one it waits for is added, and when it fires
+// early (the timer it was set for was stopped or moved later) the loop
+// re-arms it for what is now first.
+type timers struct {
+	l       *Loop
+	mu      sync.Mutex
+	heap    []*Timer
+	wake    *time.Timer
+	wakeAt  int64 // deadline the wake timer is set for; 0: not set
+	stopped bool
+	due     []*Timer // loop only
+}
+
+// AfterFunc arms a timer that runs fn on the loop after d.
+func (l *Loop) AfterFunc(d time.Duration, fn func()) *Timer {
+	t := &Timer{l: l, fn: fn, idx: -1}
+	t.Reset(d)
+	return t
+}
+
+// Reset (re)arms t to fire after d and reports whether it was armed.
+func (t *Timer) Reset(d time.Duration) bool {
+	return t.ResetAt(Now() + int64(max(d, 0)))
+}
+
+// ResetAt (re)arms t for the deadline when (see Now) and reports whether
+// it was armed. On a stopped loop nothing is armed and the timer's onStop
+// function (NewTimer) runs at once.
+func (t *Timer) ResetAt(when int64) bool {
+	ts := &t.l.timers
+	ts.mu.Lock()
+	if ts.stopped {
+		ts.mu.Unlock()
+		if t.onStop != nil {
+			t.onStop() // the loop is gone: settle now
+		}
+		return false
+	}
+	defer ts.mu.Unlock()
+	was := t.idx >= 0
+	t.when = when
+	if was {
+		ts.fix(t.idx)
+	} else {
+		ts.push(t)
+		stats.Timers.Add(1)
+	}
+	if ts.heap[0] == t && (ts.wakeAt == 0 || when < ts.wakeAt) {
+		ts.armLocked(when)
+	}
+	return was
+}
+
+// Stop disarms t and reports whether it was armed.
+func (t *Timer) Stop() bool {
+	ts := &t.l.timers
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if t.idx < 0 {
+		return false
+	}
+	ts.removeAt(t.idx)
+	stats.Timers.Add(-1)
+	return true
+}
+
+// armLocked sets the wake timer for when.
+func (ts *timers) armLocked(when int64) {
+	ts.wakeAt = when
+	d := time.Duration(when - Now())
+	if ts.wake == nil {
+		ts.wake = time.AfterFunc(d, ts.onWake)
+	} else {
+		ts.wake.Reset(d)
+	}
+}
+
+// onWake runs on the time package's goroutine: hop to the loop.
+func (ts *timers) onWake() { ts.l.Execute(ts.run) }
+
+// run fires the due timers on the loop and re-arms the wake timer.
+func (ts *timers) run() {
+	ts.mu.Lock()
+	now := Now()
+	for len(ts.heap) > 0 && ts.heap[0].when <= now {
+		t := ts.heap[0]
+		ts.removeAt(0)
+		ts.due = append(ts.due, t)
+	}
+	stats.Timers.Add(-int64(len(ts.due)))
+	ts.wakeAt = 0
+	if len(ts.heap) > 0 && !ts.stopped {
+		ts.armLocked(ts.heap[0].when)
+	}
+	ts.mu.Unlock()
+	for i, t := range ts.due {
+		ts.due[i] = nil
+		if perr := future.Protect(t.fn); perr != nil {
+			ts.l.rt.logger().Error("goasync loop: panic in a timer",
+				zap.Int("loop", ts.l.id), zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+		}
+	}
+	ts.due = ts.due[:0]
+}
+
+// stop drops every timer: the loop is gone. Timers made with an onStop
+// function run it; the others' owners settle through their own stop paths
+// (OnLoopStop).
+func (ts *timers) stop() {
+	ts.mu.Lock()
+	ts.stopped = true
+	if ts.wake != nil {
+		ts.wake.Stop()
+	}
+	var stops []func()
+	for _, t := range ts.heap {
+		t.idx = -1
+		if t.onStop != nil {
+			stops = append(stops, t.onStop)
+		}
+	}
+	stats.Timers.Add(-int64(len(ts.heap)))
+	ts.heap = nil
+	ts.mu.Unlock()
+	for _, fn := range stops {
+		if perr := future.Protect(fn); perr != nil {
+			ts.l.rt.logger().Error("goasync loop: panic in a timer's stop function",
+				zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+		}
+	}
+}
+
+// Pending returns the number of armed timers of the loop.
+func (l *Loop) Pending() int {
+	l.timers.mu.Lock()
+	defer l.timers.mu.Unlock()
+	return len(l.timers.heap)
+}
+
+// The heap: a binary min-heap on when, keeping each timer's index.
+
+func (ts *timers) push(t *Timer) {
+	t.idx = len(ts.heap)
+	ts.heap = append(ts.heap, t)
+	ts.up(t.idx)
+}
+
+func (ts *timers) fix(i int) {
+	if !ts.down(i) {
+		ts.up(i)
+	}
+}
+
+func (ts *timers) removeAt(i int) {
+	h := ts.heap
+	last := len(h) - 1
+	t := h[i]
+	if i != last {
+		h[i] = h[last]
+		h[i].idx = i
+	}
+	h[last] = nil
+	ts.heap = h[:last]
+	if i != last {
+		ts.fix(i)
+	}
+	t.idx = -1
+}
+
+func (ts *timers) less(i, j int) bool { return ts.heap[i].when < ts.heap[j].when }
+
+func (ts *timers) swap(i, j int) {
+	h := ts.heap
+	h[i], h[j] = h[j], h[i]
+	h[i].idx = i
+	h[j].idx = j
+}
+
+func (ts *timers) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !ts.less(i, p) {
+			break
+		}
+		ts.swap(i, p)
+		i = p
+	}
+}
+
+func (ts *timers) down(i int) bool {
+	start := i
+	n := len(ts.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && ts.less(r, l) {
+			m = r
+		}
+		if !ts.less(m, i) {
+			break
+		}
+		ts.swap(i, m)
+		i = m
+	}
+	return i > start
+}
