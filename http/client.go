@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +74,10 @@ type Client struct {
 	// Runtime runs the client's connections (nil: the process-wide
 	// default runtime).
 	Runtime *goasync.Runtime
+	// TLSClientConfig configures https connections (nil: Go's defaults,
+	// the system's roots). Its ServerName, when empty, is each URL's
+	// host; certificates are verified unless it says otherwise.
+	TLSClientConfig *tls.Config
 
 	mu    sync.Mutex
 	pools map[string]*hostPool
@@ -170,21 +175,25 @@ func (c *Client) maxRedirects() int {
 
 type hostPool struct {
 	c    *Client
-	addr string
+	addr string // host:port
+	tls  bool   // https
 	mu   sync.Mutex
 	idle []*clientConn
 }
 
-func (c *Client) pool(addr string) *hostPool {
+// pool returns the pool for key, "host:port" (http) or
+// "https://host:port": connections are shared by scheme, host and port.
+func (c *Client) pool(key string) *hostPool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pools == nil {
 		c.pools = make(map[string]*hostPool)
 	}
-	p := c.pools[addr]
+	p := c.pools[key]
 	if p == nil {
-		p = &hostPool{c: c, addr: addr}
-		c.pools[addr] = p
+		addr, secure := strings.CutPrefix(key, "https://")
+		p = &hostPool{c: c, addr: addr, tls: secure}
+		c.pools[key] = p
 	}
 	return p
 }
@@ -208,8 +217,8 @@ func (c *Client) CloseIdleConnections() {
 	}
 }
 
-// IdleConnections returns the number of idle connections kept for addr
-// ("host:port").
+// IdleConnections returns the number of idle connections kept for addr:
+// "host:port" for http, "https://host:port" for https.
 func (c *Client) IdleConnections(addr string) int {
 	p := c.pool(addr)
 	p.mu.Lock()
@@ -255,23 +264,30 @@ func (p *hostPool) remove(cc *clientConn) {
 	}
 }
 
+// hostAddr returns the pool key of u: "host:port" for http,
+// "https://host:port" for https.
 func hostAddr(u *url.URL) (string, error) {
-	if u.Scheme != "http" {
-		return "", fmt.Errorf("http: unsupported URL scheme %q (only http)", u.Scheme)
+	prefix, port := "", "80"
+	switch u.Scheme {
+	case "http":
+	case "https":
+		prefix, port = "https://", "443"
+	default:
+		return "", fmt.Errorf("http: unsupported URL scheme %q (only http and https)", u.Scheme)
 	}
 	host := u.Hostname()
 	if host == "" {
 		return "", errors.New("http: URL has no host")
 	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-	} else if !strings.Contains(u.Host, "%") {
-		// Host already reads host:port (brackets around IPv6) as
-		// JoinHostPort would write it.
-		return u.Host, nil
+	if p := u.Port(); p != "" {
+		port = p
+		if !strings.Contains(u.Host, "%") {
+			// Host already reads host:port (brackets around IPv6) as
+			// JoinHostPort would write it.
+			return prefix + u.Host, nil
+		}
 	}
-	return net.JoinHostPort(host, port), nil
+	return prefix + net.JoinHostPort(host, port), nil
 }
 
 // ctxError reports that ctx ended the request: a deadline matches
@@ -624,6 +640,7 @@ func (cc *clientConn) readHead() bool {
 	}
 	x := cc.x
 	resp.Request = cc.req
+	resp.TLS = cc.tlsState()
 	body := x.newBody(cc)
 	body.r = resp
 	resp.Body = body

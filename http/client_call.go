@@ -237,7 +237,7 @@ func (x *clientCall) gotResponse(resp *nethttp.Response) {
 	if nbody.data == nil && nbody.stream == nil {
 		nreq.Header.Del("Content-Type")
 	}
-	if next.Host != req.URL.Host {
+	if next.Host != req.URL.Host || downgrade(req.URL, next) {
 		nreq.Header.Del("Authorization")
 		nreq.Header.Del("Cookie")
 	}
@@ -265,6 +265,9 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 	}
 	if c.ConnectTimeout > 0 {
 		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
+	}
+	if p.tls {
+		opts = append(opts, tcp.WithTLS(c.tlsConfig()))
 	}
 	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
 		cc.sock = s

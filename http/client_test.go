@@ -290,8 +290,8 @@ func TestClientErrors(t *testing.T) {
 	if !errors.Is(err, tcp.ErrRefused) {
 		t.Fatalf("refused: %v", err)
 	}
-	if _, err = c.Get(ctx, "https://"+addr+"/").Await(ctx); err == nil {
-		t.Fatal("https accepted")
+	if _, err = c.Get(ctx, "ftp://"+addr+"/").Await(ctx); err == nil {
+		t.Fatal("ftp accepted")
 	}
 	// A malformed response.
 	bad, _ := net.Listen("tcp", "127.0.0.1:0")

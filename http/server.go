@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -33,6 +34,7 @@ type ServerOption func(*serverConfig)
 type serverConfig struct {
 	lim     Limits
 	tcpOpts []tcp.Option
+	tls     *tls.Config // WithTLS (http/tls.go)
 }
 
 // WithLimits sets the server's limits (zero fields keep their defaults).
@@ -91,6 +93,9 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 	// to this bound, then closes it: at least one whole request must fit.
 	maxBuf := max(4<<20, s.lim.MaxBodyBytes+int64(s.lim.MaxHeaderBytes))
 	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30)))}, cfg.tcpOpts...)
+	if cfg.tls != nil {
+		tcpOpts = append(tcpOpts, tcp.WithTLS(serverTLS(cfg.tls)))
+	}
 	ln, err := tcp.Listen(addr, th, tcpOpts...)
 	if err != nil {
 		return nil, err
@@ -134,6 +139,7 @@ func (s *Server) onConnect(sock *tcp.Socket) {
 	if a := sock.RemoteAddr(); a != nil {
 		c.remote = a.String()
 	}
+	c.tls = connTLS(sock)
 	sock.SetData(c)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -175,7 +181,8 @@ type conn struct {
 	exec   future.Executor
 	lim    *Limits
 	remote string
-	ctx    context.Context // requests' context: ends when the connection does
+	tls    *tls.ConnectionState // nil without TLS
+	ctx    context.Context      // requests' context: ends when the connection does
 	cancel context.CancelCauseFunc
 
 	rr      requestReader
@@ -347,6 +354,7 @@ func (c *conn) failUpload(err error) {
 func (c *conn) dispatch(p parsedRequest, up *upload) {
 	req := p.req
 	req.RemoteAddr = c.remote
+	req.TLS = c.tls
 	if !p.keepOpen || c.eof {
 		c.noMore = true
 	}

@@ -24,13 +24,16 @@ func (s *Socket) CloseWrite() *future.Future[struct{}] {
 		}
 		return future.Rejected[struct{}](opError("close", s.peer(), err))
 	}
+	var done []func()
+	if s.tls != nil {
+		done = s.closeNotifyLocked(true) // tls.go
+	}
 	s.wrShut = true
 	s.shutAfter = true
 	s.shutP = future.New[struct{}]()
 	f := s.shutP.Future()
-	var done []func()
 	if s.queued == 0 {
-		done = s.drainedLocked(nil)
+		done = s.drainedLocked(done)
 	}
 	s.mu.Unlock()
 	run(done)
@@ -65,11 +68,14 @@ func (s *Socket) Close() *future.Future[struct{}] {
 		s.mu.Unlock()
 		return f
 	}
+	var done []func()
+	if s.tls != nil {
+		done = s.closeNotifyLocked(false) // tls.go
+	}
 	s.state = stClosing
 	s.wrShut = true
-	var done []func()
 	if s.queued == 0 {
-		done = s.closeNowLocked(nil, nil)
+		done = s.closeNowLocked(nil, done)
 	}
 	s.mu.Unlock()
 	run(done)

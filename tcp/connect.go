@@ -185,12 +185,16 @@ func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future
 		s.dialCtx = ctx
 	}
 	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
-	return future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
+	sf := future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
 		if err != nil {
 			return nil, opError("dial", addr, err)
 		}
 		return s, nil
 	})
+	if cfg.tls == nil {
+		return sf
+	}
+	return future.Compose(sf, s.handshaken) // tls.go
 }
 
 func mapErr[T any](f *future.Future[T], op, addr string) *future.Future[T] {

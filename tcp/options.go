@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/goasync/goasync"
@@ -30,6 +31,9 @@ type config struct {
 	maxQueued      int
 	handler        Handler
 	halfOpen       bool
+	// tls, when set, makes the sockets TLS (WithTLS, tls.go).
+	tls              *tls.Config
+	handshakeTimeout time.Duration
 	// bufferPaused keeps reading a paused socket and holds what arrives
 	// (up to maxBuffered); tests use it to reach that path.
 	bufferPaused bool

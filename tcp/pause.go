@@ -81,7 +81,7 @@ func (s *Socket) syncReadingLocked() {
 		s.rdOff = false
 		return
 	}
-	off := (s.paused || s.unreadLocked()) && s.state != stClosed && s.closeErr == nil && !s.cfg.bufferPaused
+	off := (s.paused || s.unreadLocked() || s.tlsHeldLocked()) && s.state != stClosed && s.closeErr == nil && !s.cfg.bufferPaused
 	if off == s.rdOff {
 		return
 	}

@@ -36,6 +36,16 @@ func (s *Socket) onData(buf []byte) {
 	if logx.Debug() {
 		s.log("read", nil, zap.Int("bytes", n))
 	}
+	if t := s.tls; t != nil {
+		s.openTLS(t, buf) // decrypts, then received (tls.go)
+		return
+	}
+	s.received(buf)
+}
+
+// received delivers bytes read (plaintext, for a TLS socket). Loop only.
+func (s *Socket) received(buf []byte) {
+	n := len(buf)
 	s.mu.Lock()
 	if s.readTO > 0 || s.idleTO > 0 {
 		s.lastRead = now()

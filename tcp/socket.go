@@ -125,6 +125,10 @@ type Socket struct {
 	pauseT *loop.Timer
 	rdOff  bool // read interest is off (paused, or nobody reads)
 
+	// TLS (tls.go): the engine of WithTLS or StartTLS; set on the loop
+	// under mu, read on the loop without it.
+	tls *tlsConn
+
 	// Timeouts (timeout.go).
 	readTO, writeTO, idleTO time.Duration
 	lastRead, lastWrite     int64
@@ -136,6 +140,9 @@ type Socket struct {
 func newSocket(cfg *config, srv *Server, addr string) *Socket {
 	s := &Socket{id: socketIDs.Add(1), cfg: cfg, srv: srv, addr: addr}
 	s.h = &cfg.handler
+	if cfg.tls != nil {
+		s.h = &noEvents // the handler sees the socket after the handshake
+	}
 	s.halfOpen = cfg.halfOpen
 	s.readTO, s.writeTO, s.idleTO = cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout
 	return s
@@ -186,6 +193,18 @@ func (s *Socket) open(c *loop.Conn) {
 	if logx.Debug() {
 		s.log("open", nil)
 	}
+	if s.cfg.tls != nil {
+		s.beginTLS(s.cfg.tls, s.srv != nil, future.New[struct{}](), true)
+		return
+	}
+	s.opened()
+}
+
+// noEvents is the handler of a TLS socket during its handshake.
+var noEvents Handler
+
+// opened runs OnConnect (after the TLS handshake, with WithTLS).
+func (s *Socket) opened() {
 	if fn := s.h.OnConnect; fn != nil {
 		s.callUser(func() { fn(s) })
 	}

@@ -21,14 +21,34 @@ type pendingWrite struct {
 // as Write returns: bytes that cannot be written at once are copied.
 func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 	s.mu.Lock()
+	if s.tls != nil && s.state == stOpen && !s.wrShut {
+		b, ct, err := s.sealLocked(p) // tls.go
+		if err != nil {
+			s.mu.Unlock()
+			putBuf(b, ct)
+			return future.Rejected[struct{}](opError("write", s.peer(), err))
+		}
+		f, done := s.writeLocked(ct) // copies what it keeps
+		s.mu.Unlock()
+		putBuf(b, ct)
+		run(done)
+		return f
+	}
+	f, done := s.writeLocked(p)
+	s.mu.Unlock()
+	run(done)
+	return f
+}
+
+// writeLocked writes or queues p (bytes for the wire); the caller runs
+// done once it has unlocked.
+func (s *Socket) writeLocked(p []byte) (*future.Future[struct{}], []func()) {
 	if s.state != stOpen || s.wrShut {
 		err := s.closedErrLocked()
-		s.mu.Unlock()
-		return future.Rejected[struct{}](opError("write", s.peer(), err))
+		return future.Rejected[struct{}](opError("write", s.peer(), err)), nil
 	}
 	if s.queued+len(p) > s.cfg.maxQueued && s.queued > 0 {
-		s.mu.Unlock()
-		return future.Rejected[struct{}](opError("write", s.peer(), ErrBufferFull))
+		return future.Rejected[struct{}](opError("write", s.peer(), ErrBufferFull)), nil
 	}
 	if s.idleTO > 0 {
 		s.lastWrite = now()
@@ -38,14 +58,11 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 		if err != nil {
 			err = opError("write", s.peer(), err)
 			done := s.failLocked(err, nil)
-			s.mu.Unlock()
-			run(done)
-			return future.Rejected[struct{}](err)
+			return future.Rejected[struct{}](err), done
 		}
 		s.addWritten(n)
 		if n == len(p) {
-			s.mu.Unlock()
-			return writeDone
+			return writeDone, nil
 		}
 		p = p[n:]
 		s.lastProgress = now()
@@ -62,8 +79,7 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 		s.blocked = true
 	}
 	s.armLocked()
-	s.mu.Unlock()
-	return pr.Future()
+	return pr.Future(), nil
 }
 
 // WriteString is Write for a string.

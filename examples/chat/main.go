@@ -2,6 +2,7 @@
 // HTTP server, and the README's main example:
 //
 //	go run ./examples/chat            # then open http://localhost:4242/
+//	go run ./examples/chat -tls-cert cert.pem -tls-key key.pem   # https://localhost:4242/
 //
 // GET / serves a page (HTML and JavaScript) that joins a room with an
 // EventSource and posts what you type. GET /source?room=R streams room R as
@@ -18,6 +19,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -28,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -90,14 +93,26 @@ func routes(hub *http.Hub, logf func(format string, args ...any)) *http.Router {
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.New("chat", cli.Usage{
-		Synopsis: []string{"chat [-listen ADDR | -port N] [-q]"},
+		Synopsis: []string{"chat [-listen ADDR | -port N] [-q] [-tls-cert FILE -tls-key FILE]"},
 		Summary:  "An anonymous chat room (house's example): open the address it prints in a browser.",
 	}, stdout, stderr)
 	port := fs.Int("port", 4242, "TCP port to listen on (all interfaces); 0 picks a free one")
 	listen := fs.Listen(port)
 	quiet := fs.Bool("q", false, "do not log joins and messages")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate chain (with -tls-key)")
+	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var opts []http.ServerOption
+	scheme := "http"
+	if *certFile != "" || *keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("-tls-cert/-tls-key: %w", err)
+		}
+		opts = append(opts, http.WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}}))
+		scheme = "https"
 	}
 	logf := func(format string, args ...any) {
 		if !*quiet {
@@ -106,11 +121,14 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 
 	hub := http.NewHub()
-	srv, err := http.Listen(listen(), routes(hub, logf))
+	srv, err := http.Listen(listen(), routes(hub, logf), opts...)
 	if err != nil {
 		return err
 	}
 	url := pageURL(srv.Addr())
+	if scheme == "https" {
+		url = "https" + strings.TrimPrefix(url, "http")
+	}
 	fmt.Fprintf(stdout, "Chat room: Listening on %s; open %s\n", srv.Addr(), url)
 
 	<-ctx.Done()

@@ -5,6 +5,7 @@
 //	go run ./examples/fetch http://localhost:4242/ http://localhost:9999/
 //	go run ./examples/fetch -host localhost -port 4242 / /source?room=x
 //	go run ./examples/fetch -v http://localhost:4242/   # with the debug trace
+//	go run ./examples/fetch -cacert ca.pem https://localhost:4243/   # https, trusting ca.pem
 //
 // Each URL is one pipeline of futures: Get (connect, send, read the head),
 // then ReadAll (the body, collected without blocking a goroutine), then the
@@ -16,6 +17,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -54,13 +57,14 @@ type result struct {
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.New("fetch", cli.Usage{
-		Synopsis: []string{"fetch [-v] [-timeout D] [-host H -port P] URL|/PATH..."},
+		Synopsis: []string{"fetch [-v] [-timeout D] [-cacert FILE] [-host H -port P] URL|/PATH..."},
 		Summary:  "Fetches every URL at once and prints, for each, the status, the body's length and the time it took.",
 	}, stdout, stderr)
 	host := fs.String("host", "localhost", "host for arguments given as /PATH")
 	port := fs.Int("port", 9999, "port for arguments given as /PATH")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on each fetch, body included")
 	verbose := fs.Bool("v", false, "print the zap debug trace of every pipeline step")
+	caFile := fs.String("cacert", "", "verify https servers against the CA certificates in this PEM file (default: the system's roots)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +79,17 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 
 	client := &http.Client{Timeout: *timeout}
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			return err
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("-cacert %s: no PEM certificate", *caFile)
+		}
+		client.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
 	defer client.CloseIdleConnections()
 	base := "http://" + net.JoinHostPort(*host, strconv.Itoa(*port))
 	pipelines := make([]*future.Future[result], fs.NArg())

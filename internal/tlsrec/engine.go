@@ -143,6 +143,9 @@ func (e *Engine) finish(_ struct{}, err error) {
 	if err == nil {
 		e.p.mu.Lock()
 		e.p.blocking = false
+		if e.p.off == len(e.p.in) {
+			e.p.resetInLocked() // the handshake's input buffer goes
+		}
 		e.p.mu.Unlock()
 		e.state.Store(stateEstablished)
 	} else {
@@ -312,16 +315,41 @@ func (e *Engine) Encrypt(dst, p []byte) ([]byte, error) {
 	default:
 		return dst, ErrHandshakeNotDone
 	}
-	if _, err := e.conn.Write(p); err != nil {
-		return dst, err
+	// The records go straight into dst (after any pending output): the
+	// pipe's buffer is swapped for dst during the call, and no OnOutput
+	// notification is made, since the caller takes the result.
+	n0 := len(dst)
+	e.p.mu.Lock()
+	pending := e.p.out
+	e.p.out = append(dst, pending...)
+	e.p.quiet = true
+	e.p.mu.Unlock()
+	_, err := e.conn.Write(p)
+	e.p.mu.Lock()
+	out := e.p.out
+	e.p.out = nil
+	e.p.quiet = false
+	if err != nil && len(out) > n0 {
+		// Keep what is pending (an alert, a close_notify) for Output.
+		e.p.out = append([]byte(nil), out[n0:]...)
+		out = out[:n0]
 	}
-	return e.p.take(dst), nil
+	e.p.mu.Unlock()
+	return out, err
 }
 
 // Output appends the pending ciphertext (handshake flights, alerts,
 // close_notify, KeyUpdate replies, records sealed by Encrypt) to dst and
 // clears it.
 func (e *Engine) Output(dst []byte) []byte { return e.p.take(dst) }
+
+// Buffered reports how many received bytes wait in the engine for the
+// handshake or for Drain (an owner stops reading above its bound).
+func (e *Engine) Buffered() int {
+	e.p.mu.Lock()
+	defer e.p.mu.Unlock()
+	return len(e.p.in) - e.p.off
+}
 
 // Pending reports how many bytes of ciphertext wait for Output.
 func (e *Engine) Pending() int { return e.p.pending() }

@@ -31,6 +31,7 @@ type pipe struct {
 	err      error // set by fail: every later Read and Write returns it
 	out      []byte
 	onOutput func() // called when out goes from empty to non-empty
+	quiet    bool   // Encrypt runs: its caller takes the output itself
 }
 
 func newPipe(onOutput func()) *pipe {
@@ -73,7 +74,7 @@ func (p *pipe) Read(b []byte) (int, error) {
 // resetInLocked empties the input buffer, dropping a large one so an idle
 // connection does not keep a burst's worth of memory.
 func (p *pipe) resetInLocked() {
-	if cap(p.in) > 64<<10 {
+	if !p.blocking || cap(p.in) > 64<<10 {
 		p.in = nil
 	} else {
 		p.in = p.in[:0]
@@ -126,7 +127,7 @@ func (p *pipe) Write(b []byte) (int, error) {
 		p.mu.Unlock()
 		return 0, err
 	}
-	notify := len(p.out) == 0 && len(b) > 0
+	notify := len(p.out) == 0 && len(b) > 0 && !p.quiet
 	p.out = append(p.out, b...)
 	p.mu.Unlock()
 	if notify && p.onOutput != nil {
@@ -135,11 +136,13 @@ func (p *pipe) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// take appends the collected output to dst and empties it.
+// take appends the collected output to dst and empties it. Once the
+// handshake is over the buffer is released: records sealed by Encrypt do
+// not pass through it, so an idle connection keeps none.
 func (p *pipe) take(dst []byte) []byte {
 	p.mu.Lock()
 	dst = append(dst, p.out...)
-	if cap(p.out) > 64<<10 {
+	if !p.blocking || cap(p.out) > 64<<10 {
 		p.out = nil
 	} else {
 		p.out = p.out[:0]
