@@ -19,10 +19,25 @@ import (
 	"time"
 )
 
-// TB is the part of testing.TB the package uses.
+// TB is the part of testing.TB the package uses; nil makes failures
+// panic (for Example functions).
 type TB interface {
 	Helper()
 	Fatal(args ...any)
+}
+
+func helper(t TB) {
+	if t != nil {
+		t.Helper()
+	}
+}
+
+// fatal reports err through t, or panics when t is nil (examples).
+func fatal(t TB, err error) {
+	if t == nil {
+		panic(err)
+	}
+	t.Fatal(err)
 }
 
 // CA is a certificate authority made for the tests.
@@ -47,10 +62,10 @@ func nextSerial() *big.Int {
 
 // NewCA makes a CA named name (ECDSA P-256, valid a day).
 func NewCA(t TB, name string) *CA {
-	t.Helper()
+	helper(t)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          nextSerial(),
@@ -63,11 +78,11 @@ func NewCA(t TB, name string) *CA {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
@@ -78,10 +93,10 @@ func NewCA(t TB, name string) *CA {
 // Leaf issues a server and client certificate for the names (DNS names or
 // IPs), valid from notBefore to notAfter (zero: valid now).
 func (ca *CA) Leaf(t TB, notBefore, notAfter time.Time, names ...string) tls.Certificate {
-	t.Helper()
+	helper(t)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	if notBefore.IsZero() {
 		notBefore, notAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
@@ -103,11 +118,11 @@ func (ca *CA) Leaf(t TB, notBefore, notAfter time.Time, names ...string) tls.Cer
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 }
@@ -115,10 +130,10 @@ func (ca *CA) Leaf(t TB, notBefore, notAfter time.Time, names ...string) tls.Cer
 // WritePEM writes the certificate chain and key of c to dir, for openssl
 // and curl, and returns the two paths.
 func WritePEM(t TB, dir, name string, c tls.Certificate) (certFile, keyFile string) {
-	t.Helper()
+	helper(t)
 	der, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	certFile = filepath.Join(dir, name+".crt")
 	keyFile = filepath.Join(dir, name+".key")
@@ -127,10 +142,10 @@ func WritePEM(t TB, dir, name string, c tls.Certificate) (certFile, keyFile stri
 		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b})...)
 	}
 	if err := os.WriteFile(certFile, chain, 0o600); err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	return certFile, keyFile
 }
@@ -180,7 +195,7 @@ func (p *PKI) ClientConfig(name string, vmin, vmax uint16) *tls.Config {
 func (p *PKI) Files(t TB, dir string) (caFile, certFile, keyFile string) {
 	caFile = filepath.Join(dir, "ca.crt")
 	if err := os.WriteFile(caFile, p.CA.PEM, 0o600); err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	certFile, keyFile = WritePEM(t, dir, "localhost", p.Localhost)
 	return caFile, certFile, keyFile
