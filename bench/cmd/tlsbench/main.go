@@ -17,6 +17,9 @@
 //	            dialers: handshakes per second and per server CPU-second
 //	idle        N handshaken idle connections: server RSS growth per
 //	            connection
+//	https       HTTPS keep-alive GETs from 64 concurrent net/http client
+//	            goroutines: goasync's http server with WithTLS against
+//	            net/http's server over TLS (the "go" rows)
 //
 // Rounds alternate the two servers and the medians are reported with the
 // ratio ours/go.
@@ -30,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	nethttp "net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -47,7 +51,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (with -serve)")
 	certFile := flag.String("cert", "", "certificate (with -serve)")
 	keyFile := flag.String("key", "", "key (with -serve)")
-	only := flag.String("only", "echo,handshake,idle", "scenarios to run")
+	only := flag.String("only", "echo,handshake,idle,https", "scenarios to run")
 	dur := flag.Duration("dur", 3*time.Second, "measured time per scenario and round")
 	rounds := flag.Int("rounds", 3, "rounds (servers alternate)")
 	conns := flag.Int("conns", 50, "connections of the echo scenario")
@@ -77,9 +81,12 @@ func main() {
 			fn = func(s *server) (result, error) { return b.handshakes(s, *dialers, *dur) }
 		case "idle":
 			fn = func(s *server) (result, error) { return b.idle(s, *idle) }
+		case "https":
+			fn = func(s *server) (result, error) { return b.https(s, 64, *dur) }
 		default:
 			log.Fatalf("unknown scenario %q", sc)
 		}
+		b.httpMode = sc == "https"
 		if err := b.compare(sc, *rounds, fn); err != nil {
 			log.Fatalf("%s: %v", sc, err)
 		}
@@ -93,6 +100,7 @@ func (fatalTB) Helper()           {}
 func (fatalTB) Fatal(args ...any) { log.Fatal(args...) }
 
 type bench struct {
+	httpMode          bool // the servers are HTTPS servers
 	dir               string
 	certFile, keyFile string
 	client            *tls.Config
@@ -122,6 +130,9 @@ func (b *bench) start(kind string) (*server, error) {
 		return nil, err
 	}
 	argv := []string{self, "-serve", kind, "-cert", b.certFile, "-key", b.keyFile}
+	if b.httpMode {
+		argv[2] = kind + "-http"
+	}
 	if ts, err := exec.LookPath("taskset"); err == nil {
 		argv = append([]string{ts, "-c", "0"}, argv...)
 	}
@@ -207,6 +218,9 @@ func (b *bench) compare(name string, rounds int, fn func(*server) (result, error
 	case "echo":
 		show("messages/s", func(r result) float64 { return r.rate }, false)
 		show("messages per server CPU-s", func(r result) float64 { return r.perCPU }, false)
+	case "https":
+		show("requests/s", func(r result) float64 { return r.rate }, false)
+		show("requests per server CPU-s", func(r result) float64 { return r.perCPU }, false)
 	case "handshake":
 		show("handshakes/s", func(r result) float64 { return r.rate }, false)
 		show("handshakes per server CPU-s", func(r result) float64 { return r.perCPU }, false)
@@ -348,4 +362,59 @@ func (b *bench) idle(s *server, n int) (result, error) {
 		return result{}, err
 	}
 	return result{bytes: float64(rss-rss0) / float64(n)}, nil
+}
+
+// https: 64 goroutines send keep-alive GETs through one net/http
+// Transport (HTTP/1.1 over TLS, 64 connections).
+func (b *bench) https(s *server, clients int, dur time.Duration) (result, error) {
+	cfg := b.client.Clone()
+	tr := &nethttp.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	c := &nethttp.Client{Transport: tr, Timeout: 10 * time.Second}
+	url := "https://" + s.addr + "/"
+	var count atomic.Int64
+	var measuring atomic.Bool
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errc := make(chan error, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Get(url)
+				if err != nil {
+					errc <- err
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					errc <- err
+					return
+				}
+				if measuring.Load() {
+					count.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // warm-up: connections made
+	cpu0, n0, t0 := s.cpu(), count.Load(), time.Now()
+	measuring.Store(true)
+	time.Sleep(dur)
+	n, el, cpu := count.Load()-n0, time.Since(t0), s.cpu()-cpu0
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return result{}, err
+	default:
+	}
+	return result{rate: float64(n) / el.Seconds(), perCPU: float64(n) / cpu.Seconds()}, nil
 }

@@ -4,10 +4,13 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	nethttp "net/http"
 	"os"
 	"runtime/pprof"
 	"time"
 
+	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/http"
 	"github.com/goasync/goasync/tcp"
 )
 
@@ -66,6 +69,27 @@ func runServer(kind, addr, certFile, keyFile string) error {
 				}
 			}()
 		}
+	case "ours-http":
+		h := http.HandlerFunc(func(*nethttp.Request) *future.Future[*http.Response] {
+			return http.Reply(http.Text(200, "hello"))
+		})
+		srv, err := http.Listen(addr, h, http.WithTLS(cfg))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stdout, "listening", srv.Addr())
+		select {}
+	case "go-http":
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stdout, "listening", ln.Addr())
+		hs := &nethttp.Server{Handler: nethttp.HandlerFunc(func(w nethttp.ResponseWriter, _ *nethttp.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("hello"))
+		}), TLSConfig: cfg}
+		return hs.ServeTLS(ln, "", "")
 	}
 	return fmt.Errorf("unknown server %q", kind)
 }
