@@ -102,7 +102,7 @@ type field struct {
 
 // maxInlineValues is how many header values fit in a request block; more
 // take an allocation of their own.
-const maxInlineValues = 4
+const maxInlineValues = 2
 
 // reqBlock is the memory of one request: the Request, its URL and the
 // backing array of its header values, allocated together.

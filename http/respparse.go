@@ -11,8 +11,13 @@ import (
 // backing array of its header values, allocated together.
 type respBlock struct {
 	resp nethttp.Response
-	vals [maxInlineValues]string
+	vals [maxInlineRespValues]string
 }
+
+// maxInlineRespValues is how many header values fit in a response block:
+// servers send a few fields more than clients (Date, Content-Type,
+// Content-Length, Server).
+const maxInlineRespValues = 4
 
 // respSlabSize is how many response blocks are allocated at once (see
 // reqSlabSize).
