@@ -98,22 +98,6 @@ func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
 	}
 }
 
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // bodyMode is how a message body is delimited.
 type bodyMode uint8
 
