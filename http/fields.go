@@ -108,13 +108,14 @@ type fieldFacts struct {
 	host  string   // the last Host value
 }
 
-// header makes the header map of the fields scanFields recorded in b,
+// header fills hdr (an empty map, or nil to make one) with the fields
+// scanFields recorded in b,
 // whose string view is s: values are substrings of s, common names are
 // interned, and single values use inline (one slot per field) as backing
 // store when it is large enough. Transfer-Encoding is left out of the map
 // (net/http removes it), and Host too with dropHost (as net/http's server
 // does).
-func (p *headParser) header(b []byte, s string, inline []string, dropHost bool) (nethttp.Header, fieldFacts) {
+func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, hdr nethttp.Header) (nethttp.Header, fieldFacts) {
 	var ff fieldFacts
 	fields := p.fields
 	vals := inline
@@ -123,10 +124,11 @@ func (p *headParser) header(b []byte, s string, inline []string, dropHost bool) 
 	} else {
 		vals = make([]string, len(fields))
 	}
-	var hdr nethttp.Header
-	if len(fields) <= 1 { // none, or only Host: the small-map path
+	switch {
+	case hdr != nil: // an empty map to reuse (WithRequestReuse)
+	case len(fields) <= 1: // none, or only Host: the small-map path
 		hdr = make(nethttp.Header)
-	} else {
+	default:
 		hdr = make(nethttp.Header, len(fields))
 	}
 	for i, f := range fields {

@@ -115,6 +115,7 @@ type parsedRequest struct {
 	length   int64 // for bodyLength
 	expect   bool  // Expect: 100-continue
 	keepOpen bool  // the connection may serve another request afterwards
+	blk      *reqBlock // set with WithRequestReuse: released after the reply
 }
 
 // parseRequestHead parses a framed head (with its line ends from the
@@ -130,6 +131,7 @@ func parseRequestHead(hp *headParser, head []byte, ends []int32) (parsedRequest,
 		return p, err
 	}
 	p.req = req
+	p.blk = facts.blk
 	switch {
 	case facts.chunked:
 		p.mode = bodyChunked

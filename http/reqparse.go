@@ -73,6 +73,7 @@ type reqBlock struct {
 	req  nethttp.Request
 	url  url.URL
 	vals [maxInlineValues]string
+	hdr  nethttp.Header // the header map made for req, kept for reuse
 }
 
 // headParser parses request heads for one connection: it owns the arena
@@ -82,19 +83,44 @@ type headParser struct {
 	arena  strArena
 	slab   []reqBlock
 	rslab  []respBlock
+	free   []*reqBlock // blocks to reuse (WithRequestReuse)
+	reuse  bool        // WithRequestReuse
 	fields []field
 	ends   []int32 // line ends, when the caller has none
 }
 
-// newBlock returns a zeroed request block nobody else holds.
-func (p *headParser) newBlock() *reqBlock {
+// newBlock returns a zeroed request block nobody else holds, and with
+// WithRequestReuse an empty header map to fill (else nil).
+func (p *headParser) newBlock() (*reqBlock, nethttp.Header) {
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		h := b.hdr
+		clear(h)
+		*b = reqBlock{hdr: h}
+		return b, h
+	}
 	if len(p.slab) == 0 {
 		p.slab = make([]reqBlock, reqSlabSize)
 	}
 	b := &p.slab[0]
 	p.slab = p.slab[1:]
-	return b
+	return b, nil
 }
+
+// release gives back the block of a request whose reply has been written,
+// under WithRequestReuse only: its Request, URL and header map serve a
+// later request of the connection. (Strings are never reused: they stay
+// in the append-only arena.)
+func (p *headParser) release(b *reqBlock) {
+	if b != nil && p.reuse && len(p.free) < maxFreeBlocks {
+		p.free = append(p.free, b)
+	}
+}
+
+// maxFreeBlocks bounds the blocks a connection keeps for reuse.
+const maxFreeBlocks = 16
 
 // reqSlabSize is how many request blocks are allocated at once. A request
 // a handler keeps keeps its slab alive (a few KiB), nothing more: blocks
@@ -105,6 +131,7 @@ const reqSlabSize = 8
 type headFacts struct {
 	chunked bool
 	hosts   int
+	blk     *reqBlock // the request's block, to release (WithRequestReuse)
 }
 
 // parseRequest parses head (request line to the empty line, CRLF line
@@ -165,7 +192,7 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 	// From here on b is never written again: s is its string view.
 	s := p.arena.view(b)
 
-	blk := p.newBlock()
+	blk, hdr := p.newBlock()
 	req := &blk.req
 	if m, ok := internMethod(methodB); ok {
 		req.Method = m
@@ -180,7 +207,11 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 	}
 	req.URL = u
 
-	hdr, fv := p.header(b, s, blk.vals[:], true)
+	hdr, fv := p.header(b, s, blk.vals[:], true, hdr)
+	if p.reuse {
+		blk.hdr = hdr
+		facts.blk = blk
+	}
 	facts.hosts = fv.hosts
 	hostVal, te := fv.host, fv.te
 	req.Header = hdr

@@ -92,7 +92,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 	resp.Proto, resp.ProtoMajor, resp.ProtoMinor = proto, 1, minor
 	resp.Status = s[st:eol]
 	resp.StatusCode = code
-	hdr, ff := p.header(b, s, blk.vals[:], false)
+	hdr, ff := p.header(b, s, blk.vals[:], false, nil)
 	resp.Header = hdr
 	if hp, ok := hdr["Pragma"]; ok && hp[0] == "no-cache" {
 		if _, ok := hdr["Cache-Control"]; !ok {
