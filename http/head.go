@@ -112,9 +112,9 @@ const (
 type parsedRequest struct {
 	req      *nethttp.Request
 	mode     bodyMode
-	length   int64 // for bodyLength
-	expect   bool  // Expect: 100-continue
-	keepOpen bool  // the connection may serve another request afterwards
+	length   int64     // for bodyLength
+	expect   bool      // Expect: 100-continue
+	keepOpen bool      // the connection may serve another request afterwards
 	blk      *reqBlock // set with WithRequestReuse: released after the reply
 }
 

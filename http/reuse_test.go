@@ -8,6 +8,7 @@ import (
 	"net"
 	nethttp "net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 // other's fields (a header sent once does not reappear), and strings taken
 // from a request stay valid after its objects were reused.
 func TestRequestReuseKeepsRequestsApart(t *testing.T) {
+	var mu sync.Mutex
 	var kept []string // strings taken from requests, checked at the end
 	var keptWant []string
 	describe := func(r *nethttp.Request) string {
@@ -28,7 +30,9 @@ func TestRequestReuseKeepsRequestsApart(t *testing.T) {
 	}
 	rt := NewRouter()
 	rt.Handle("/{p...}", HandlerFunc(func(r *nethttp.Request) *future.Future[*Response] {
-		kept = append(kept, r.URL.Path+" "+r.Header.Get("X-Seq")) // the loop runs handlers one at a time
+		mu.Lock()
+		kept = append(kept, r.URL.Path+" "+r.Header.Get("X-Seq"))
+		mu.Unlock()
 		if strings.HasSuffix(r.URL.Path, "/late") {
 			p := future.New[*Response]()
 			time.AfterFunc(time.Millisecond, func() { p.Resolve(Text(200, describe(r))) })
@@ -70,6 +74,8 @@ func TestRequestReuseKeepsRequestsApart(t *testing.T) {
 			t.Fatalf("reply %d:\n got %s\nwant %s", i, b, want[i])
 		}
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for i := range keptWant {
 		if kept[i] != keptWant[i] {
 			t.Fatalf("string kept from request %d changed: %q, want %q", i, kept[i], keptWant[i])
