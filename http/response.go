@@ -62,7 +62,7 @@ func (r *Response) ContentType() string {
 
 // smallBody is the largest body the constructors store in the same
 // allocation as the Response.
-const smallBody = 32
+const smallBody = 16
 
 // typedResponse is a Response allocated together with the storage of its
 // body when short: one allocation instead of two. The body slice has no
