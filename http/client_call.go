@@ -259,7 +259,7 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 	if maxBuf <= 0 {
 		maxBuf = 64 << 20
 	}
-	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
+	opts := []tcp.DialOption{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
 	if c.Runtime != nil {
 		opts = append(opts, tcp.WithRuntime(c.Runtime))
 	}

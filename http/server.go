@@ -32,7 +32,7 @@ type ServerOption func(*serverConfig)
 
 type serverConfig struct {
 	lim     Limits
-	tcpOpts []tcp.Option
+	tcpOpts []tcp.ListenOption
 	reuse   bool
 }
 
@@ -53,8 +53,10 @@ func WithLimits(l Limits) ServerOption { return func(c *serverConfig) { c.lim = 
 func WithRequestReuse() ServerOption { return func(c *serverConfig) { c.reuse = true } }
 
 // WithTCPOptions passes options to the underlying tcp.Listen (connection
-// cap, loops, SO_REUSEPORT, ...).
-func WithTCPOptions(opts ...tcp.Option) ServerOption {
+// cap, SO_REUSEPORT, timeouts, ...). The settings the server depends on
+// (half-open sockets, the bound on buffered input) are applied after them
+// and cannot be overridden.
+func WithTCPOptions(opts ...tcp.ListenOption) ServerOption {
 	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, opts...) }
 }
 
@@ -105,7 +107,8 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 	// layer stops reading it; where it cannot, it buffers what arrives up
 	// to this bound, then closes it: at least one whole request must fit.
 	maxBuf := max(4<<20, s.lim.MaxBodyBytes+int64(s.lim.MaxHeaderBytes))
-	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30)))}, cfg.tcpOpts...)
+	tcpOpts := append(append([]tcp.ListenOption(nil), cfg.tcpOpts...),
+		tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30))))
 	ln, err := tcp.Listen(addr, th, tcpOpts...)
 	if err != nil {
 		return nil, err

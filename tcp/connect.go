@@ -91,8 +91,8 @@ var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Fut
 //
 // The future resolves on the socket's loop, after the handler's OnConnect.
 // Failures are *OpError values matching ErrRefused, ErrTimeout, ErrDNS, ...
-func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*Socket] {
-	cfg := newConfig(opts)
+func Connect(ctx context.Context, addr string, opts ...DialOption) *future.Future[*Socket] {
+	cfg := newDialConfig(opts)
 	t, err := parseAddr(addr)
 	if err != nil {
 		err = opError("dial", addr, err)
@@ -201,7 +201,7 @@ func mapErr[T any](f *future.Future[T], op, addr string) *future.Future[T] {
 
 // Send connects to addr and writes data: the future resolves with the
 // socket once data was handed to the kernel (cl-async's tcp-send).
-func Send(ctx context.Context, addr string, data []byte, opts ...Option) *future.Future[*Socket] {
+func Send(ctx context.Context, addr string, data []byte, opts ...DialOption) *future.Future[*Socket] {
 	buf := append([]byte(nil), data...)
 	return future.Compose(Connect(ctx, addr, opts...), func(s *Socket) *future.Future[*Socket] {
 		return future.Then(s.Write(buf), func(struct{}) (*Socket, error) { return s, nil })

@@ -16,9 +16,41 @@ const (
 	DefaultMaxQueued      = 64 << 20  // queued output beyond which Write fails with ErrBufferFull
 )
 
-// Option configures Connect, Send, Listen and the sockets they make.
-// Options that only make sense for one side are ignored by the other.
+// Option configures the sockets of either side: timeouts, buffers,
+// watermarks, half-open mode, the runtime. It is both a DialOption and a
+// ListenOption.
 type Option func(*config)
+
+// DialOption configures Connect and Send: every Option, plus the dial-only
+// WithConnectTimeout and WithHandler.
+type DialOption interface{ applyDial(*config) }
+
+// ListenOption configures Listen: every Option, plus the listen-only
+// WithMaxConns and WithReusePort. A dial-only option passed to Listen (or
+// the reverse) does not compile, so neither side silently ignores one.
+type ListenOption interface{ applyListen(*config) }
+
+func (o Option) applyDial(c *config) {
+	if o != nil {
+		o(c)
+	}
+}
+
+func (o Option) applyListen(c *config) {
+	if o != nil {
+		o(c)
+	}
+}
+
+// dialOnly is an option that only Connect and Send take.
+type dialOnly func(*config)
+
+func (o dialOnly) applyDial(c *config) { o(c) }
+
+// listenOnly is an option that only Listen takes.
+type listenOnly func(*config)
+
+func (o listenOnly) applyListen(c *config) { o(c) }
 
 type config struct {
 	connectTimeout time.Duration
@@ -42,8 +74,8 @@ type config struct {
 	rt *loop.Runtime
 }
 
-func newConfig(opts []Option) *config {
-	c := &config{
+func defaultConfig() *config {
+	return &config{
 		reusePort:      true,
 		connectTimeout: DefaultConnectTimeout,
 		maxBuffered:    DefaultMaxBuffered,
@@ -51,11 +83,9 @@ func newConfig(opts []Option) *config {
 		low:            DefaultLowWatermark,
 		maxQueued:      DefaultMaxQueued,
 	}
-	for _, o := range opts {
-		if o != nil {
-			o(c)
-		}
-	}
+}
+
+func (c *config) finish() *config {
 	if c.low > c.high {
 		c.low = c.high
 	}
@@ -65,15 +95,35 @@ func newConfig(opts []Option) *config {
 	return c
 }
 
+func newDialConfig(opts []DialOption) *config {
+	c := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.applyDial(c)
+		}
+	}
+	return c.finish()
+}
+
+func newListenConfig(opts []ListenOption) *config {
+	c := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o.applyListen(c)
+		}
+	}
+	return c.finish()
+}
+
 // WithConnectTimeout bounds Connect (resolution included). Zero means
 // DefaultConnectTimeout; the context's deadline also applies.
-func WithConnectTimeout(d time.Duration) Option {
-	return func(c *config) {
+func WithConnectTimeout(d time.Duration) DialOption {
+	return dialOnly(func(c *config) {
 		if d <= 0 {
 			d = DefaultConnectTimeout
 		}
 		c.connectTimeout = d
-	}
+	})
 }
 
 // WithReadTimeout closes a socket that receives nothing for d, with an
@@ -129,7 +179,7 @@ func WithMaxQueued(n int) Option {
 
 // WithHandler sets the event handler of a socket made by Connect or Send
 // (a server takes its Handler from Listen).
-func WithHandler(h Handler) Option { return func(c *config) { c.handler = h } }
+func WithHandler(h Handler) DialOption { return dialOnly(func(c *config) { c.handler = h }) }
 
 // WithHalfOpen keeps a socket open for writing after the peer half-closed
 // its side, until the socket is closed explicitly. The handler's OnEOF
@@ -141,14 +191,14 @@ func WithHalfOpen(on bool) Option { return func(c *config) { c.halfOpen = on } }
 // cap is closed at once. The default leaves headroom below the process's
 // descriptor limit (see DefaultMaxConns), so accept never fails with EMFILE
 // because of this server.
-func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+func WithMaxConns(n int) ListenOption { return listenOnly(func(c *config) { c.maxConns = n }) }
 
 // WithMulticore is kept for compatibility and does nothing: a server runs
 // on the loops of its runtime (GOMAXPROCS loops by default; see
 // goasync.NewRuntime and WithRuntime to choose).
 //
 // Deprecated: size the runtime instead.
-func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on } }
+func WithMulticore(on bool) ListenOption { return listenOnly(func(c *config) { c.multicore = on }) }
 
 // WithReusePort gives each loop of the runtime a listening socket of its
 // own with SO_REUSEPORT (on by default): the kernel spreads connections
@@ -158,13 +208,13 @@ func WithMulticore(on bool) Option { return func(c *config) { c.multicore = on }
 // the same user on the same port (also with SO_REUSEPORT) binds too and
 // the kernel splits connections between them; a port held without it
 // still makes Listen fail.
-func WithReusePort(on bool) Option { return func(c *config) { c.reusePort = on } }
+func WithReusePort(on bool) ListenOption { return listenOnly(func(c *config) { c.reusePort = on }) }
 
 // WithLoops is kept for compatibility and does nothing: loops belong to
 // the runtime (goasync.NewRuntime(goasync.WithLoops(n)) with WithRuntime).
 //
 // Deprecated: size the runtime instead.
-func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
+func WithLoops(n int) ListenOption { return listenOnly(func(c *config) { c.loops = n }) }
 
 // WithRuntime runs the sockets (and a server's listener) on r instead of
 // the process-wide default runtime. A nil r means the default.

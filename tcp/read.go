@@ -37,8 +37,8 @@ func (s *Socket) onData(buf []byte) {
 		s.log("read", nil, zap.Int("bytes", n))
 	}
 	s.mu.Lock()
-	if s.readTO > 0 || s.idleTO > 0 {
-		s.lastRead = now()
+	if to := s.to; to != nil && (to.read > 0 || to.idle > 0) {
+		to.lastRead = now()
 	}
 	if s.state == stClosed || s.closeErr != nil {
 		s.mu.Unlock()

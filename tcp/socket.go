@@ -5,7 +5,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -125,19 +124,18 @@ type Socket struct {
 	pauseT *loop.Timer
 	rdOff  bool // read interest is off (paused, or nobody reads)
 
-	// Timeouts (timeout.go).
-	readTO, writeTO, idleTO time.Duration
-	lastRead, lastWrite     int64
-	lastProgress            int64
-	blockedAt               int64
-	toTimer                 *loop.Timer
+	// Timeouts (timeout.go): nil until a timeout is set, so a socket
+	// without timeouts does not carry their clocks.
+	to *timeouts
 }
 
 func newSocket(cfg *config, srv *Server, addr string) *Socket {
 	s := &Socket{id: socketIDs.Add(1), cfg: cfg, srv: srv, addr: addr}
 	s.h = &cfg.handler
 	s.halfOpen = cfg.halfOpen
-	s.readTO, s.writeTO, s.idleTO = cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout
+	if cfg.readTimeout > 0 || cfg.writeTimeout > 0 || cfg.idleTimeout > 0 {
+		s.to = &timeouts{read: cfg.readTimeout, write: cfg.writeTimeout, idle: cfg.idleTimeout}
+	}
 	return s
 }
 
@@ -176,9 +174,10 @@ func (s *Socket) open(c *loop.Conn) {
 	}
 	s.mu.Lock()
 	s.conn = c
-	t := now()
-	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
-	s.armTimeoutsLocked()
+	if s.to != nil {
+		s.to.restart()
+		s.armTimeoutsLocked()
+	}
 	s.mu.Unlock()
 	if future.Tracing() {
 		s.startTrace(s.dialCtx)
