@@ -172,6 +172,7 @@ func (s *Socket) open(c *loop.Conn) {
 	if s.lp == nil {
 		s.bind(c)
 	}
+	s.setSockOpts(c)
 	s.mu.Lock()
 	s.conn = c
 	if s.to != nil {
@@ -187,6 +188,21 @@ func (s *Socket) open(c *loop.Conn) {
 	}
 	if fn := s.h.OnConnect; fn != nil {
 		s.callUser(func() { fn(s) })
+	}
+}
+
+// setSockOpts applies WithNoDelay and WithKeepAlive to a new connection.
+// Loop only. A failure is logged: the connection works without them.
+func (s *Socket) setSockOpts(c *loop.Conn) {
+	if s.cfg.noDelay != nil && !*s.cfg.noDelay {
+		if err := c.SetNoDelay(false); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
+	}
+	if s.cfg.keepAlive != 0 {
+		if err := c.SetKeepAlive(s.cfg.keepAlive); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
 	}
 }
 
