@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
+	"github.com/goasync/goasync/internal/loopmark"
 )
 
 // DefaultAttemptDelay is the Connection Attempt Delay that RFC 8305 section
@@ -73,6 +75,7 @@ func HappyEyeballs[C any](ctx context.Context, addrs []netip.Addr, dial func(ctx
 		delay = DefaultAttemptDelay
 	}
 	r := &race[C]{
+		lp:      startedOn(),
 		ctx:     ctx,
 		addrs:   DialOrder(addrs),
 		dial:    dial,
@@ -114,6 +117,7 @@ func HappyEyeballsLookup[C any](ctx context.Context, v6, v4 *future.Future[[]net
 		delay = DefaultAttemptDelay
 	}
 	r := &race[C]{
+		lp:      startedOn(),
 		ctx:     ctx,
 		dial:    dial,
 		release: release,
@@ -131,6 +135,33 @@ func HappyEyeballsLookup[C any](ctx context.Context, v6, v4 *future.Future[[]net
 	return future.WithContext(ctx, r.p.Future())
 }
 
+// stopper is a timer: a *time.Timer, or a goasync loop's *loop.Timer.
+type stopper interface{ Stop() bool }
+
+// after runs fn after d: on the goasync loop the race started on (a loop
+// timer: the attempt starts there, no hop), else on a timer goroutine
+// (dial functions are safe from any goroutine).
+func (r *race[C]) after(d time.Duration, fn func()) stopper {
+	if r.lp != nil {
+		// If the loop stops first, fn runs then, so the race goes on
+		// (its attempts then fail, and it settles).
+		t := r.lp.NewTimer(fn, fn)
+		t.Reset(d)
+		return t
+	}
+	return time.AfterFunc(d, fn)
+}
+
+// startedOn returns the goasync loop the caller runs on, or nil.
+func startedOn() *loop.Loop {
+	if e, ok := loopmark.Current(); ok {
+		if l, ok := e.(*loop.Loop); ok {
+			return l
+		}
+	}
+	return nil
+}
+
 // race is one HappyEyeballs run.
 type race[C any] struct {
 	ctx     context.Context
@@ -145,15 +176,16 @@ type race[C any] struct {
 	running  int
 	attempts []*future.Future[C]
 	errs     []error
-	timer    *time.Timer
+	timer    stopper
 	done     bool
+	lp       *loop.Loop // the goasync loop the race started on, if any
 
 	// HappyEyeballsLookup only: lookups still running, the IPv4 answer
 	// held for the Resolution Delay, and the lookups' errors.
 	lookups   int
 	v6done    bool
 	heldV4    []netip.Addr
-	resTimer  *time.Timer
+	resTimer  stopper
 	lookupErr [2]error // IPv6, IPv4
 }
 
@@ -179,7 +211,7 @@ func (r *race[C]) gotV4(addrs []netip.Addr, err error) {
 	r.mu.Lock()
 	if !r.v6done && len(addrs) > 0 {
 		r.heldV4 = addrs
-		r.resTimer = time.AfterFunc(ResolutionDelay, r.releaseV4)
+		r.resTimer = r.after(ResolutionDelay, r.releaseV4)
 		addrs = nil
 	}
 	r.mu.Unlock()
@@ -212,7 +244,7 @@ func (r *race[C]) add(addrs []netip.Addr) {
 	r.next = 0
 	idle := r.running == 0 && r.timer == nil
 	if !idle && r.timer == nil {
-		r.timer = time.AfterFunc(r.delay, r.launch)
+		r.timer = r.after(r.delay, r.launch)
 	}
 	r.mu.Unlock()
 	if idle {
@@ -274,7 +306,7 @@ func (r *race[C]) launch() {
 		r.timer = nil
 	}
 	if r.next < len(r.addrs) {
-		r.timer = time.AfterFunc(r.delay, r.launch)
+		r.timer = r.after(r.delay, r.launch)
 	}
 	r.mu.Unlock()
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/tcp"
@@ -78,6 +79,12 @@ type Client struct {
 	// the system's roots). Its ServerName, when empty, is each URL's
 	// host; certificates are verified unless it says otherwise.
 	TLSClientConfig *tls.Config
+	// Resolver resolves host names (nil: dns.Default()).
+	Resolver *dns.Resolver
+	// DialOptions are passed to tcp.Connect for every connection:
+	// tcp.WithLocalAddr, tcp.WithKeepAlive, tcp.WithNoDelay, timeouts,
+	// watermarks. The client's own handler and body bound always apply.
+	DialOptions []tcp.DialOption
 
 	mu    sync.Mutex
 	pools map[string]*hostPool

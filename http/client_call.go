@@ -259,16 +259,23 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 	if maxBuf <= 0 {
 		maxBuf = 64 << 20
 	}
-	opts := []tcp.Option{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
+	opts := []tcp.DialOption{tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf)}
 	if c.Runtime != nil {
 		opts = append(opts, tcp.WithRuntime(c.Runtime))
 	}
 	if c.ConnectTimeout > 0 {
 		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
 	}
+	if c.Resolver != nil {
+		opts = append(opts, tcp.WithResolver(c.Resolver))
+	}
 	if p.tls {
 		opts = append(opts, tcp.WithTLS(c.tlsConfig()))
 	}
+	// The caller's options last: they win, except the handler and the
+	// body bound the client depends on, which are set again after them.
+	opts = append(opts, c.DialOptions...)
+	opts = append(opts, tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf))
 	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
 		cc.sock = s
 		cc.exec = s.Executor()

@@ -98,22 +98,6 @@ func (s *headScanner) scan(buf []byte, limit int) (start, end int, err error) {
 	}
 }
 
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // bodyMode is how a message body is delimited.
 type bodyMode uint8
 
@@ -128,9 +112,10 @@ const (
 type parsedRequest struct {
 	req      *nethttp.Request
 	mode     bodyMode
-	length   int64 // for bodyLength
-	expect   bool  // Expect: 100-continue
-	keepOpen bool  // the connection may serve another request afterwards
+	length   int64     // for bodyLength
+	expect   bool      // Expect: 100-continue
+	keepOpen bool      // the connection may serve another request afterwards
+	blk      *reqBlock // set with WithRequestReuse: released after the reply
 }
 
 // parseRequestHead parses a framed head (with its line ends from the
@@ -146,6 +131,7 @@ func parseRequestHead(hp *headParser, head []byte, ends []int32) (parsedRequest,
 		return p, err
 	}
 	p.req = req
+	p.blk = facts.blk
 	switch {
 	case facts.chunked:
 		p.mode = bodyChunked

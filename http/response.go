@@ -31,6 +31,7 @@ type Response struct {
 	Trailer nethttp.Header
 
 	ctype   string // the constructor's Content-Type, when Header has none
+	ctypeOK bool   // ctype is a constant known to be a valid field value
 	stream  func(*Stream)
 	discard func() // called instead of stream when the response is never sent
 }
@@ -62,7 +63,7 @@ func (r *Response) ContentType() string {
 
 // smallBody is the largest body the constructors store in the same
 // allocation as the Response.
-const smallBody = 32
+const smallBody = 16
 
 // typedResponse is a Response allocated together with the storage of its
 // body when short: one allocation instead of two. The body slice has no
@@ -73,12 +74,12 @@ type typedResponse struct {
 	body [smallBody]byte
 }
 
-// withType returns a response with the given content type and a copy of
-// body.
+// withType returns a response with the given content type (a constant of
+// this package: written without the CR/LF check) and a copy of body.
 func withType(status int, contentType, body string) *Response {
 	t := &typedResponse{}
 	t.Status = status
-	t.ctype = contentType
+	t.ctype, t.ctypeOK = contentType, true
 	if len(body) <= smallBody {
 		n := copy(t.body[:], body)
 		t.Body = t.body[:n:n]

@@ -11,8 +11,13 @@ import (
 // backing array of its header values, allocated together.
 type respBlock struct {
 	resp nethttp.Response
-	vals [maxInlineValues]string
+	vals [maxInlineRespValues]string
 }
+
+// maxInlineRespValues is how many header values fit in a response block:
+// servers send a few fields more than clients (Date, Content-Type,
+// Content-Length, Server).
+const maxInlineRespValues = 4
 
 // respSlabSize is how many response blocks are allocated at once (see
 // reqSlabSize).
@@ -87,7 +92,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 	resp.Proto, resp.ProtoMajor, resp.ProtoMinor = proto, 1, minor
 	resp.Status = s[st:eol]
 	resp.StatusCode = code
-	hdr, ff := p.header(b, s, blk.vals[:], false)
+	hdr, ff := p.header(b, s, blk.vals[:], false, nil)
 	resp.Header = hdr
 	if hp, ok := hdr["Pragma"]; ok && hp[0] == "no-cache" {
 		if _, ok := hdr["Cache-Control"]; !ok {

@@ -115,12 +115,15 @@ func (rt *Router) Serve(r *nethttp.Request) *future.Future[*Response] {
 }
 
 func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Response, *future.Future[*Response]) {
+	// The last hit first: its key was checked clean when it was cached,
+	// so an equal method and path (and host) need no other check.
+	if l := rt.last.Load(); l != nil && r.URL != nil && r.URL.RawPath == "" && l.key.path == r.URL.Path &&
+		l.key.method == r.Method && (!rt.hosts || l.key.host == r.Host) {
+		r.Pattern = l.route.pattern
+		return serveEither(l.route.h, r, ctx)
+	}
 	key, cacheable := rt.key(r)
 	if cacheable {
-		if l := rt.last.Load(); l != nil && l.key == key {
-			r.Pattern = l.route.pattern
-			return serveEither(l.route.h, r, ctx)
-		}
 		if m := rt.routes.Load(); m != nil {
 			if e, ok := (*m)[key]; ok {
 				rt.last.Store(e)

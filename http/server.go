@@ -33,16 +33,32 @@ type ServerOption func(*serverConfig)
 
 type serverConfig struct {
 	lim     Limits
-	tcpOpts []tcp.Option
+	tcpOpts []tcp.ListenOption
+	reuse   bool
 	tls     *tls.Config // WithTLS (http/tls.go)
 }
 
 // WithLimits sets the server's limits (zero fields keep their defaults).
 func WithLimits(l Limits) ServerOption { return func(c *serverConfig) { c.lim = l } }
 
+// WithRequestReuse makes the server reuse each connection's request
+// objects: once a request's reply has been written, its *http.Request,
+// URL and Header map serve a later request of the same connection, which
+// saves their allocation (about a fifth of the server's CPU with pipelined
+// requests, see docs/benchmarks/http.md). The contract: a handler must not
+// use the request, its Header or its URL (nor a copy made by WithContext,
+// which shares them) after its future settled; strings taken from the
+// request stay valid (they are never reused), and so does BodyBytes.
+// Requests answered by a stream (NewStream, SSE) or read by a StreamBody
+// handler are never reused. Off by default: a handler that keeps its
+// request is correct without it.
+func WithRequestReuse() ServerOption { return func(c *serverConfig) { c.reuse = true } }
+
 // WithTCPOptions passes options to the underlying tcp.Listen (connection
-// cap, loops, SO_REUSEPORT, ...).
-func WithTCPOptions(opts ...tcp.Option) ServerOption {
+// cap, SO_REUSEPORT, timeouts, ...). The settings the server depends on
+// (half-open sockets, the bound on buffered input) are applied after them
+// and cannot be overridden.
+func WithTCPOptions(opts ...tcp.ListenOption) ServerOption {
 	return func(c *serverConfig) { c.tcpOpts = append(c.tcpOpts, opts...) }
 }
 
@@ -62,6 +78,7 @@ func WithRuntime(r *goasync.Runtime) ServerOption {
 type Server struct {
 	h     Handler
 	lim   Limits
+	reuse bool
 	ln    *tcp.Server
 	close atomic.Bool
 
@@ -79,7 +96,7 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{h: h, lim: cfg.lim.withDefaults(), conns: make(map[*conn]struct{})}
+	s := &Server{h: h, lim: cfg.lim.withDefaults(), reuse: cfg.reuse, conns: make(map[*conn]struct{})}
 	th := tcp.Handler{
 		BorrowData: true,
 		OnConnect:  s.onConnect,
@@ -92,7 +109,8 @@ func Listen(addr string, h Handler, opts ...ServerOption) (*Server, error) {
 	// layer stops reading it; where it cannot, it buffers what arrives up
 	// to this bound, then closes it: at least one whole request must fit.
 	maxBuf := max(4<<20, s.lim.MaxBodyBytes+int64(s.lim.MaxHeaderBytes))
-	tcpOpts := append([]tcp.Option{tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30)))}, cfg.tcpOpts...)
+	tcpOpts := append(append([]tcp.ListenOption(nil), cfg.tcpOpts...),
+		tcp.WithHalfOpen(true), tcp.WithMaxBuffered(int(min(maxBuf, 1<<30))))
 	if cfg.tls != nil {
 		tcpOpts = append(tcpOpts, tcp.WithTLS(serverTLS(cfg.tls)))
 	}
@@ -136,6 +154,7 @@ func (s *Server) onConnect(sock *tcp.Socket) {
 	c := &conn{srv: s, sock: sock, exec: sock.Executor(), lim: &s.lim}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.rr.lim = &s.lim
+	c.rr.hp.reuse = s.reuse
 	if a := sock.RemoteAddr(); a != nil {
 		c.remote = a.String()
 	}
@@ -159,7 +178,8 @@ type exchange struct {
 	keepOpen bool
 	resp     *Response
 	done     bool
-	up       *upload // the streamed body, for StreamBody handlers
+	up       *upload   // the streamed body, for StreamBody handlers
+	blk      *reqBlock // the request's block, released after the reply (WithRequestReuse)
 }
 
 type deadlineKind uint8
@@ -367,12 +387,12 @@ func (c *conn) dispatch(p parsedRequest, up *upload) {
 	if ready && len(c.queue) == 0 && c.active == nil {
 		// Nothing is owed before it: a reply that is ready at once is
 		// written without queueing.
-		ex := exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up}
+		ex := exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up, blk: p.blk}
 		ex.settle(resp, err)
 		c.writeOne(&ex)
 		return
 	}
-	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up}
+	ex := &exchange{req: req, method: req.Method, minor: req.ProtoMinor, keepOpen: p.keepOpen, up: up, blk: p.blk}
 	c.queue = append(c.queue, ex)
 	if ready {
 		ex.settle(resp, err)
@@ -513,6 +533,12 @@ func (c *conn) writeOne(ex *exchange) bool {
 	}
 	if f.mode == bodyNone {
 		ex.discard()
+	}
+	if ex.blk != nil && ex.up == nil {
+		// WithRequestReuse: the reply is out, the request may serve
+		// again (never one answered by a stream: that returned above).
+		c.rr.hp.release(ex.blk)
+		ex.blk, ex.req = nil, nil
 	}
 	if !f.keepOpen {
 		c.noMore = true

@@ -140,6 +140,10 @@ func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, 
 	dst = append(dst, '\r', '\n')
 	if _, ok := resp.Header["Content-Type"]; !ok {
 		switch {
+		case resp.ctypeOK:
+			dst = append(dst, "Content-Type: "...)
+			dst = append(dst, resp.ctype...)
+			dst = append(dst, '\r', '\n')
 		case resp.ctype != "":
 			dst = append(dst, "Content-Type: "...)
 			dst = appendFieldValue(dst, resp.ctype)

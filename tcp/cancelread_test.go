@@ -19,7 +19,7 @@ import (
 
 // connectedPair connects a goasync socket to a Go net peer and returns
 // both.
-func connectedPair(t *testing.T, opts ...Option) (*Socket, net.Conn) {
+func connectedPair(t *testing.T, opts ...DialOption) (*Socket, net.Conn) {
 	t.Helper()
 	r := newRuntime(t)
 	ln := goListener(t)
@@ -31,7 +31,7 @@ func connectedPair(t *testing.T, opts ...Option) (*Socket, net.Conn) {
 		}
 		close(acc)
 	}()
-	s := await(t, Connect(context.Background(), ln.Addr().String(), append([]Option{withRuntime(r)}, opts...)...))
+	s := await(t, Connect(context.Background(), ln.Addr().String(), append([]DialOption{withRuntime(r)}, opts...)...))
 	peer, ok := <-acc
 	if !ok {
 		t.Fatal("accept failed")

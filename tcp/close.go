@@ -226,8 +226,8 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 		return done
 	}
 	s.state = stClosed
-	if s.toTimer != nil {
-		s.toTimer.Stop()
+	if s.to != nil && s.to.timer != nil {
+		s.to.timer.Stop()
 	}
 	if s.pauseT != nil {
 		s.pauseT.Stop()

@@ -69,8 +69,8 @@ func parsePort(s string) (uint16, error) {
 // resolve looks up host's addresses of one family with the dns package
 // (hosts file, resolv.conf, cache; queries run on the event loops). It is a
 // variable so tests can swap it; it must not block the caller.
-var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
-	return future.Handle(dns.Lookup(ctx, host, dns.WithFamily(fam)), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
+var resolve = func(ctx context.Context, host string, fam dns.Family, opts ...dns.Option) *future.Future[[]netip.Addr] {
+	return future.Handle(dns.Lookup(ctx, host, append(opts, dns.WithFamily(fam))...), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrDNS) && ctx.Err() != nil {
 				return nil, err
@@ -91,9 +91,12 @@ var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Fut
 //
 // The future resolves on the socket's loop, after the handler's OnConnect.
 // Failures are *OpError values matching ErrRefused, ErrTimeout, ErrDNS, ...
-func Connect(ctx context.Context, addr string, opts ...Option) *future.Future[*Socket] {
-	cfg := newConfig(opts)
+func Connect(ctx context.Context, addr string, opts ...DialOption) *future.Future[*Socket] {
+	cfg := newDialConfig(opts)
 	t, err := parseAddr(addr)
+	if err == nil && cfg.localErr != nil {
+		err = fmt.Errorf("local address: %w", cfg.localErr)
+	}
 	if err != nil {
 		err = opError("dial", addr, err)
 		if logx.Debug() {
@@ -159,7 +162,19 @@ var errConnectTimeout error = &timeoutKind{which: "connect"}
 // one fails; a loser that connects anyway is aborted. A failed lookup is a
 // "resolve" error matching ErrDNS, a failed connect a "dial" error.
 func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr string) *future.Future[*Socket] {
-	v6, v4 := resolve(ctx, host, dns.FamilyV6), resolve(ctx, host, dns.FamilyV4)
+	var opts []dns.Option
+	if cfg.resolver != nil {
+		opts = append(opts, dns.WithResolver(cfg.resolver))
+	}
+	// A local address of one family can reach only that family.
+	none := future.Resolved[[]netip.Addr](nil)
+	v6, v4 := none, none
+	if !cfg.local.IsValid() || cfg.local.Addr().Is6() && !cfg.local.Addr().Is4In6() {
+		v6 = resolve(ctx, host, dns.FamilyV6, opts...)
+	}
+	if !cfg.local.IsValid() || cfg.local.Addr().Is4() || cfg.local.Addr().Is4In6() {
+		v4 = resolve(ctx, host, dns.FamilyV4, opts...)
+	}
 	f := dns.HappyEyeballsLookup(ctx, v6, v4, func(ctx context.Context, ip netip.Addr) *future.Future[*Socket] {
 		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ip.Unmap(), port).String(), addr)
 	}, func(s *Socket) { s.Abort() }, 0)
@@ -184,7 +199,11 @@ func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future
 	if future.Tracing() {
 		s.dialCtx = ctx
 	}
-	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
+	local := ""
+	if cfg.local.IsValid() && network != "unix" {
+		local = cfg.local.String()
+	}
+	f := cfg.rt.DialFrom(ctx, network, local, ap, (*connHandler)(s))
 	sf := future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
 		if err != nil {
 			return nil, opError("dial", addr, err)
@@ -205,7 +224,7 @@ func mapErr[T any](f *future.Future[T], op, addr string) *future.Future[T] {
 
 // Send connects to addr and writes data: the future resolves with the
 // socket once data was handed to the kernel (cl-async's tcp-send).
-func Send(ctx context.Context, addr string, data []byte, opts ...Option) *future.Future[*Socket] {
+func Send(ctx context.Context, addr string, data []byte, opts ...DialOption) *future.Future[*Socket] {
 	buf := append([]byte(nil), data...)
 	return future.Compose(Connect(ctx, addr, opts...), func(s *Socket) *future.Future[*Socket] {
 		return future.Then(s.Write(buf), func(struct{}) (*Socket, error) { return s, nil })

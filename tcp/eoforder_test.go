@@ -104,7 +104,7 @@ type raceRig struct {
 
 // newRaceRig starts the server. h is the target's handler; the rig wraps
 // it to recognise the trigger connection.
-func newRaceRig(t *testing.T, h Handler, opts ...Option) *raceRig {
+func newRaceRig(t *testing.T, h Handler, opts ...ListenOption) *raceRig {
 	t.Helper()
 	r, err := loop.New(loop.WithLoops(1))
 	if err != nil {

@@ -18,7 +18,7 @@ type pausedServer struct {
 	closed chan error
 }
 
-func newPausedServer(t *testing.T, opts ...Option) (*pausedServer, string) {
+func newPausedServer(t *testing.T, opts ...ListenOption) (*pausedServer, string) {
 	t.Helper()
 	r := newRuntime(t)
 	p := &pausedServer{sock: make(chan *Socket, 1), got: make(chan []byte, 4096), closed: make(chan error, 1)}

@@ -39,7 +39,7 @@ func FuzzReadFraming(f *testing.F) {
 		if piece == 0 {
 			piece = 1
 		}
-		cfg := newConfig([]Option{withRuntime(nil)})
+		cfg := newDialConfig(nil)
 		cfg.maxBuffered = 1 << 20
 		s := newSocket(cfg, nil, "fuzz")
 		var out bytes.Buffer

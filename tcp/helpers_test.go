@@ -58,9 +58,9 @@ func echoHandler() Handler {
 }
 
 // listen starts a server on a free loopback port.
-func listen(t testing.TB, r *loop.Runtime, h Handler, opts ...Option) *Server {
+func listen(t testing.TB, r *loop.Runtime, h Handler, opts ...ListenOption) *Server {
 	t.Helper()
-	srv, err := Listen("127.0.0.1:0", h, append([]Option{withRuntime(r)}, opts...)...)
+	srv, err := Listen("127.0.0.1:0", h, append([]ListenOption{withRuntime(r)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func withBufferedPause() Option { return func(c *config) { c.bufferPaused = true
 
 // listenBuffered is listen with withBufferedPause, for the tests of held
 // bytes and FINs read while paused.
-func listenBuffered(t testing.TB, r *loop.Runtime, h Handler, opts ...Option) *Server {
+func listenBuffered(t testing.TB, r *loop.Runtime, h Handler, opts ...ListenOption) *Server {
 	t.Helper()
 	return listen(t, r, h, append(opts, withBufferedPause())...)
 }

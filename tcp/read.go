@@ -47,8 +47,8 @@ func (s *Socket) onData(buf []byte) {
 func (s *Socket) received(buf []byte) {
 	n := len(buf)
 	s.mu.Lock()
-	if s.readTO > 0 || s.idleTO > 0 {
-		s.lastRead = now()
+	if to := s.to; to != nil && (to.read > 0 || to.idle > 0) {
+		to.lastRead = now()
 	}
 	if s.state == stClosed || s.closeErr != nil {
 		s.mu.Unlock()

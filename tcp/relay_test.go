@@ -22,9 +22,17 @@ func relayProxy(t *testing.T, backend string, opts ...Option) (string, chan erro
 	t.Helper()
 	r := newRuntime(t)
 	errs, moved := make(chan error, 2000), make(chan Relayed, 2000)
+	var lopts []ListenOption
+	for _, o := range opts {
+		lopts = append(lopts, o)
+	}
 	srv := listen(t, r, Handler{OnConnect: func(in *Socket) {
 		in.Pause() // hold the client's bytes until the backend is there
-		Connect(context.Background(), backend, append([]Option{withRuntime(r)}, opts...)...).
+		dopts := []DialOption{withRuntime(r)}
+		for _, o := range opts {
+			dopts = append(dopts, o)
+		}
+		Connect(context.Background(), backend, dopts...).
 			OnComplete(func(out *Socket, err error) {
 				if err != nil {
 					in.Abort()
@@ -39,7 +47,7 @@ func relayProxy(t *testing.T, backend string, opts ...Option) (string, chan erro
 					moved <- m
 				})
 			})
-	}}, opts...)
+	}}, lopts...)
 	return srv.Addr().String(), errs, moved
 }
 

@@ -38,8 +38,8 @@ type Server struct {
 // "unix:///path") and runs h for every client. Options set the clients'
 // timeouts and buffers, the connection cap, multicore loops and
 // SO_REUSEPORT. The host must be an IP literal, empty, or "localhost".
-func Listen(addr string, h Handler, opts ...Option) (*Server, error) {
-	cfg := newConfig(opts)
+func Listen(addr string, h Handler, opts ...ListenOption) (*Server, error) {
+	cfg := newListenConfig(opts)
 	cfg.handler = h
 	t, err := parseAddr(addr)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -129,12 +128,9 @@ type Socket struct {
 	// under mu, read on the loop without it.
 	tls *tlsConn
 
-	// Timeouts (timeout.go).
-	readTO, writeTO, idleTO time.Duration
-	lastRead, lastWrite     int64
-	lastProgress            int64
-	blockedAt               int64
-	toTimer                 *loop.Timer
+	// Timeouts (timeout.go): nil until a timeout is set, so a socket
+	// without timeouts does not carry their clocks.
+	to *timeouts
 }
 
 func newSocket(cfg *config, srv *Server, addr string) *Socket {
@@ -144,7 +140,9 @@ func newSocket(cfg *config, srv *Server, addr string) *Socket {
 		s.h = &noEvents // the handler sees the socket after the handshake
 	}
 	s.halfOpen = cfg.halfOpen
-	s.readTO, s.writeTO, s.idleTO = cfg.readTimeout, cfg.writeTimeout, cfg.idleTimeout
+	if cfg.readTimeout > 0 || cfg.writeTimeout > 0 || cfg.idleTimeout > 0 {
+		s.to = &timeouts{read: cfg.readTimeout, write: cfg.writeTimeout, idle: cfg.idleTimeout}
+	}
 	return s
 }
 
@@ -181,11 +179,13 @@ func (s *Socket) open(c *loop.Conn) {
 	if s.lp == nil {
 		s.bind(c)
 	}
+	s.setSockOpts(c)
 	s.mu.Lock()
 	s.conn = c
-	t := now()
-	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
-	s.armTimeoutsLocked()
+	if s.to != nil {
+		s.to.restart()
+		s.armTimeoutsLocked()
+	}
 	s.mu.Unlock()
 	if future.Tracing() {
 		s.startTrace(s.dialCtx)
@@ -207,6 +207,21 @@ var noEvents Handler
 func (s *Socket) opened() {
 	if fn := s.h.OnConnect; fn != nil {
 		s.callUser(func() { fn(s) })
+	}
+}
+
+// setSockOpts applies WithNoDelay and WithKeepAlive to a new connection.
+// Loop only. A failure is logged: the connection works without them.
+func (s *Socket) setSockOpts(c *loop.Conn) {
+	if s.cfg.noDelay != nil && !*s.cfg.noDelay {
+		if err := c.SetNoDelay(false); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
+	}
+	if s.cfg.keepAlive != 0 {
+		if err := c.SetKeepAlive(s.cfg.keepAlive); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
 	}
 }
 

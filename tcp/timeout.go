@@ -3,29 +3,54 @@ package tcp
 import (
 	"errors"
 	"time"
+
+	"github.com/goasync/goasync/internal/loop"
 )
+
+// timeouts holds a socket's read, write and idle timeouts and the clocks
+// they are measured against. A socket allocates it when a timeout is set.
+type timeouts struct {
+	read, write, idle   time.Duration
+	lastRead, lastWrite int64
+	lastProgress        int64 // last time queued output moved
+	timer               *loop.Timer
+}
+
+// restart starts every clock now.
+func (to *timeouts) restart() {
+	t := now()
+	to.lastRead, to.lastWrite, to.lastProgress = t, t, t
+}
 
 // SetReadTimeout closes the socket with ErrTimeout when nothing is
 // received for d (0 disables). The clock restarts now.
-func (s *Socket) SetReadTimeout(d time.Duration) { s.setTimeout(&s.readTO, d) }
+func (s *Socket) SetReadTimeout(d time.Duration) {
+	s.setTimeout(func(to *timeouts) { to.read = d })
+}
 
 // SetWriteTimeout closes the socket with ErrTimeout when queued output
 // makes no progress for d (0 disables).
-func (s *Socket) SetWriteTimeout(d time.Duration) { s.setTimeout(&s.writeTO, d) }
+func (s *Socket) SetWriteTimeout(d time.Duration) {
+	s.setTimeout(func(to *timeouts) { to.write = d })
+}
 
 // SetIdleTimeout closes the socket with ErrTimeout when neither reads nor
 // writes happen for d (0 disables).
-func (s *Socket) SetIdleTimeout(d time.Duration) { s.setTimeout(&s.idleTO, d) }
+func (s *Socket) SetIdleTimeout(d time.Duration) {
+	s.setTimeout(func(to *timeouts) { to.idle = d })
+}
 
-func (s *Socket) setTimeout(field *time.Duration, d time.Duration) {
+func (s *Socket) setTimeout(set func(*timeouts)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == stClosed {
 		return
 	}
-	*field = d
-	t := now()
-	s.lastRead, s.lastWrite, s.lastProgress = t, t, t
+	if s.to == nil {
+		s.to = &timeouts{}
+	}
+	set(s.to)
+	s.to.restart()
 	s.armTimeoutsLocked()
 }
 
@@ -34,40 +59,45 @@ func (s *Socket) setTimeout(field *time.Duration, d time.Duration) {
 // are checked against the latest activity and the timer re-armed for the
 // next one (the loop timers' wake-up is re-armed lazily the same way).
 func (s *Socket) armTimeoutsLocked() {
+	to := s.to
+	if to == nil {
+		return
+	}
 	next := s.nextDeadlineLocked()
 	if next < 0 {
-		if s.toTimer != nil {
-			s.toTimer.Stop()
+		if to.timer != nil {
+			to.timer.Stop()
 		}
 		return
 	}
-	if s.toTimer == nil {
+	if to.timer == nil {
 		if s.lp == nil {
 			return // armed when the socket opens
 		}
-		s.toTimer = s.lp.AfterFunc(time.Duration(next-now()), s.checkTimeouts)
+		to.timer = s.lp.AfterFunc(time.Duration(next-now()), s.checkTimeouts)
 		return
 	}
-	s.toTimer.ResetAt(next)
+	to.timer.ResetAt(next)
 }
 
 func (s *Socket) nextDeadlineLocked() int64 {
+	to := s.to
 	next := int64(-1)
 	pick := func(t int64) {
 		if next < 0 || t < next {
 			next = t
 		}
 	}
-	if s.readTO > 0 {
-		pick(s.lastRead + int64(s.readTO))
+	if to.read > 0 {
+		pick(to.lastRead + int64(to.read))
 	}
-	if s.idleTO > 0 {
-		pick(max(s.lastRead, s.lastWrite) + int64(s.idleTO))
+	if to.idle > 0 {
+		pick(max(to.lastRead, to.lastWrite) + int64(to.idle))
 	}
-	if s.writeTO > 0 && s.queued > 0 {
-		pick(s.lastProgress + int64(s.writeTO))
-	} else if s.writeTO > 0 {
-		pick(now() + int64(s.writeTO)) // look again later
+	if to.write > 0 && s.queued > 0 {
+		pick(to.lastProgress + int64(to.write))
+	} else if to.write > 0 {
+		pick(now() + int64(to.write)) // look again later
 	}
 	return next
 }
@@ -75,18 +105,19 @@ func (s *Socket) nextDeadlineLocked() int64 {
 // checkTimeouts runs on the loop when the timer fires.
 func (s *Socket) checkTimeouts() {
 	s.mu.Lock()
-	if s.state == stClosed || s.closeErr != nil {
+	to := s.to
+	if s.state == stClosed || s.closeErr != nil || to == nil {
 		s.mu.Unlock()
 		return
 	}
 	t := now()
 	var which string
 	switch {
-	case s.readTO > 0 && t-s.lastRead >= int64(s.readTO):
+	case to.read > 0 && t-to.lastRead >= int64(to.read):
 		which = "read"
-	case s.idleTO > 0 && t-max(s.lastRead, s.lastWrite) >= int64(s.idleTO):
+	case to.idle > 0 && t-max(to.lastRead, to.lastWrite) >= int64(to.idle):
 		which = "idle"
-	case s.writeTO > 0 && s.queued > 0 && t-s.lastProgress >= int64(s.writeTO):
+	case to.write > 0 && s.queued > 0 && t-to.lastProgress >= int64(to.write):
 		which = "write"
 	}
 	if which == "" {

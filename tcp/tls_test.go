@@ -29,9 +29,9 @@ func tlsAwait[T any](t testing.TB, f *future.Future[T]) (T, error) {
 }
 
 // tlsListen starts a TLS server on a free loopback port.
-func tlsListen(t testing.TB, cfg *tls.Config, h Handler, opts ...Option) *Server {
+func tlsListen(t testing.TB, cfg *tls.Config, h Handler, opts ...ListenOption) *Server {
 	t.Helper()
-	srv, err := Listen("127.0.0.1:0", h, append([]Option{WithTLS(cfg)}, opts...)...)
+	srv, err := Listen("127.0.0.1:0", h, append([]ListenOption{WithTLS(cfg)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func floodMain() int {
 		fmt.Println("setrlimit:", err)
 		return 1
 	}
-	var opts []Option
+	var opts []ListenOption
 	if os.Getenv(floodEnv) == "uncapped" {
 		opts = append(opts, WithMaxConns(1<<20))
 	}

@@ -2,7 +2,6 @@ package tcp
 
 import (
 	"slices"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -50,8 +49,8 @@ func (s *Socket) writeLocked(p []byte) (*future.Future[struct{}], []func()) {
 	if s.queued+len(p) > s.cfg.maxQueued && s.queued > 0 {
 		return future.Rejected[struct{}](opError("write", s.peer(), ErrBufferFull)), nil
 	}
-	if s.idleTO > 0 {
-		s.lastWrite = now()
+	if to := s.to; to != nil && to.idle > 0 {
+		to.lastWrite = now()
 	}
 	if s.queued == 0 {
 		n, err := s.conn.Write(p)
@@ -65,8 +64,9 @@ func (s *Socket) writeLocked(p []byte) (*future.Future[struct{}], []func()) {
 			return writeDone, nil
 		}
 		p = p[n:]
-		s.lastProgress = now()
-		s.blockedAt = s.lastProgress
+		if s.to != nil {
+			s.to.lastProgress = now()
+		}
 	}
 	s.enqueue(p)
 	if logx.Debug() {
@@ -197,7 +197,9 @@ func (s *Socket) flushLocked(done []func()) []func() {
 		}
 	}
 	if progressed {
-		s.lastProgress = now()
+		if s.to != nil {
+			s.to.lastProgress = now()
+		}
 		k := 0
 		for k < len(s.wwait) && s.wwait[k].end <= s.flushed {
 			p := s.wwait[k].p
@@ -223,7 +225,7 @@ func (s *Socket) flushLocked(done []func()) []func() {
 	s.armed = false
 	s.setWritingLocked(false)
 	if logx.Debug() {
-		s.log("drained", nil, zap.Duration("blocked_for", time.Duration(now()-s.blockedAt)))
+		s.log("drained", nil)
 	}
 	return s.drainedLocked(done)
 }

@@ -20,6 +20,8 @@
 #
 # Usage: http/bench/sametime.sh [rounds] [seconds] [peers...]
 #        (peers default: fasthttp nethttp; needs wrk, taskset, GNU time)
+#        OURS_FLAGS="-reuse" measures our server with WithRequestReuse;
+#        SKIP_CLIENTS=1 measures the servers only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -43,7 +45,8 @@ go build -o "$tmp/benchserver" ./http/internal/benchserver
 
 for peer in "${peers[@]}"; do
   echo "== servers: ours and $peer both on CPU 0 at once, one wrk each on CPU 1, ${secs}s per round"
-  GOMAXPROCS=1 taskset -c 0 "$tmp/benchserver" -impl ours -addr 127.0.0.1:18601 >/dev/null & po=$!
+  # shellcheck disable=SC2086 # OURS_FLAGS is a list of flags
+  GOMAXPROCS=1 taskset -c 0 "$tmp/benchserver" -impl ours ${OURS_FLAGS:-} -addr 127.0.0.1:18601 >/dev/null & po=$!
   GOMAXPROCS=1 taskset -c 0 "$tmp/peers" -kind "$peer" -addr 127.0.0.1:18602 >/dev/null & pn=$!
   pids+=("$po" "$pn")
   waitport 18601; waitport 18602
@@ -68,6 +71,7 @@ for peer in "${peers[@]}"; do
   kill "$po" "$pn"; wait "$po" "$pn" 2>/dev/null || true
 done
 
+[ -n "${SKIP_CLIENTS:-}" ] && exit 0
 echo "== clients: raw gnet responder alone on CPU 0; ours and a peer's client on CPU 1 at once, ${secs}s per round"
 taskset -c 0 "$tmp/peers" -kind gnethttp -addr 127.0.0.1:18603 >/dev/null & ps=$!
 pids+=("$ps")
