@@ -226,6 +226,9 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 		return done
 	}
 	s.state = stClosed
+	if s.tls != nil {
+		done = append(done, s.tlsClosed(s.tls)) // tls.go
+	}
 	if s.to != nil && s.to.timer != nil {
 		s.to.timer.Stop()
 	}

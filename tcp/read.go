@@ -89,6 +89,9 @@ func (s *Socket) received(buf []byte) {
 // usable on the same descriptor (half-open mode, or to finish queued
 // output). A socket already closing only finishes its output.
 func (s *Socket) onEOF() {
+	if t := s.tls; t != nil && s.tlsEOF(t) { // tls.go
+		return
+	}
 	s.mu.Lock()
 	if s.state == stClosed || s.closeErr != nil {
 		s.mu.Unlock()

@@ -268,6 +268,39 @@ func (s *Socket) tlsDeliver(t *tlsConn, plain []byte, err error) {
 	}
 }
 
+// tlsEOF tells the engine that the peer's FIN came: a handshake in
+// progress fails at once, and a record cut by the FIN is a truncation
+// (the socket fails with io.ErrUnexpectedEOF). It reports whether it
+// failed the socket. Loop only.
+func (s *Socket) tlsEOF(t *tlsConn) bool {
+	t.e.ReceiveEOF()
+	if !t.live || t.eof || t.done.Load() {
+		return false
+	}
+	b := getBuf()
+	plain, err := t.e.Drain((*b)[:0])
+	if len(plain) > 0 {
+		s.received(plain)
+	}
+	putBuf(b, plain)
+	if err == nil || err == io.EOF {
+		t.eof = true
+		return false
+	}
+	s.fail(opError("read", s.peer(), err))
+	return true
+}
+
+// tlsClosed returns what a closing socket does to its engine: a handshake
+// still running is interrupted, so its pool worker is freed.
+func (s *Socket) tlsClosed(t *tlsConn) func() {
+	return func() {
+		if !t.e.Established() {
+			t.e.Close()
+		}
+	}
+}
+
 // tlsFailRead handles a read error of the engine: close_notify ends the
 // input (the TCP FIN that follows closes as usual); anything else (a bad
 // record, an alert from the peer) fails the socket after the alert went
