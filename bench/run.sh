@@ -6,6 +6,8 @@
 #   ./bench/run.sh --long     long mode: 100,000 connections (SO_REUSEPORT servers, sources 127.0.0.2+)
 #   ./bench/run.sh --only echo-rr-50,idle   a subset (ids: echo-rr-50 echo-rr-1000 echo-pipe-50 idle
 #                                           http-plain http-pipe http-client proxy delay futures)
+#   ./bench/run.sh --tls [flags]   TLS: echo, handshakes, idle memory, HTTPS vs Go net + crypto/tls and
+#                                  net/http over TLS (cmd/tlsbench; figures in docs/tls.md), about 3 minutes
 #
 # Servers run pinned to CPU 0, load generators to CPU 1. Loopback only; every
 # load run is bounded in time. Not part of CI and not part of the library's
@@ -27,6 +29,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p bin results
+if [ "${1:-}" = "--tls" ]; then
+  shift
+  echo "bench: building cmd/tlsbench"
+  go build -o bin/tlsbench ./cmd/tlsbench
+  exec bin/tlsbench "$@"
+fi
 echo "bench: building"
 gcc -O2 -Wall -o bin/epoll_echo c/epoll_echo.c
 go build -o bin/peers ./cmd/peers
