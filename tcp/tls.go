@@ -67,6 +67,9 @@ type tlsConn struct {
 	// held: reading is off because more than maxEarly bytes arrived
 	// before the handshake's end was handled (under the socket's mu).
 	held bool
+	// eofPending: the peer's FIN came before the handshake's end was
+	// handled; it is delivered after the bytes before it. Loop only.
+	eofPending bool
 }
 
 // ConnectionState returns the TLS connection state: version, cipher
@@ -192,6 +195,10 @@ func (s *Socket) beginTLS(cfg *tls.Config, server bool, ready *future.Promise[st
 		plain, err := t.e.Drain((*b)[:0])
 		s.tlsDeliver(t, plain, err)
 		putBuf(b, plain)
+		if t.eofPending {
+			t.eofPending = false
+			s.onEOF()
+		}
 	})
 }
 
@@ -274,7 +281,13 @@ func (s *Socket) tlsDeliver(t *tlsConn, plain []byte, err error) {
 // failed the socket. Loop only.
 func (s *Socket) tlsEOF(t *tlsConn) bool {
 	t.e.ReceiveEOF()
-	if !t.live || t.eof || t.done.Load() {
+	if !t.live {
+		// The FIN ends the stream after the bytes before it, which wait
+		// in the engine: it is handled once the handshake's end is.
+		t.eofPending = true
+		return true
+	}
+	if t.eof || t.done.Load() {
 		return false
 	}
 	b := getBuf()

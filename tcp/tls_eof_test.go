@@ -95,3 +95,36 @@ func TestTLSTruncatedRecord(t *testing.T) {
 		t.Fatalf("%v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+// A client that sends its request and half-closes before the server's
+// handshake has ended (as HTTP/1.0 clients and scripts do) is served: the
+// FIN is delivered after the request, not in its place.
+func TestTLSRequestAndFINBeforeHandshakeEnds(t *testing.T) {
+	p := tlstest.Get(t)
+	scfg := tlstest.ServerConfig(p.Localhost, tls.VersionTLS13, 0)
+	scfg.VerifyConnection = func(tls.ConnectionState) error {
+		time.Sleep(300 * time.Millisecond) // the FIN arrives first
+		return nil
+	}
+	var got []byte
+	srv := tlsListen(t, scfg, Handler{
+		OnData: func(s *Socket, data []byte) { got = append(got, data...) },
+		OnEOF: func(s *Socket) {
+			s.Write(append([]byte("got "), got...))
+			s.Close()
+		},
+	}, WithHalfOpen(true))
+	c, err := tls.Dial("tcp", srv.Addr().String(), p.ClientConfig("localhost", 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("request"))
+	c.CloseWrite()
+	c.NetConn().(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	reply, err := io.ReadAll(c)
+	if err != nil || string(reply) != "got request" {
+		t.Fatalf("%q %v", reply, err)
+	}
+}
