@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"testing"
@@ -118,4 +119,49 @@ func hangingAddr(t *testing.T) string {
 		t.Cleanup(func() { c.Close() })
 	}
 	return addr
+}
+
+// One set of connection counters (issue 11, item 5): a socket whose peer
+// half-closed and which is still writing is still an open connection, and
+// tcp.ReadStats reports the same numbers as goasync.ReadStats.
+func TestHalfOpenSocketStillCounts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	eof := make(chan *tcp.Socket, 1)
+	srv, err := tcp.Listen("127.0.0.1:0", tcp.Handler{
+		OnEOF: func(s *tcp.Socket) { s.WriteString("still writing"); eof <- s },
+	}, tcp.WithHalfOpen(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	base := goasync.ReadStats()
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).CloseWrite()
+	s := <-eof
+	buf := make([]byte, 13)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // a moment for a wrong counter to drop
+	st, ts := goasync.ReadStats(), tcp.ReadStats()
+	if st.ConnsIn != base.ConnsIn+1 {
+		t.Fatalf("ConnsIn = %d while a half-open socket is still writing, want %d", st.ConnsIn, base.ConnsIn+1)
+	}
+	if ts.Incoming != st.ConnsIn || ts.Outgoing != st.ConnsOut || ts.Accepted != st.AcceptedTotal ||
+		ts.Dialed != st.DialedTotal || ts.BytesRead != st.BytesRead {
+		t.Fatalf("tcp.ReadStats %+v disagrees with goasync.ReadStats %+v", ts, st)
+	}
+	s.Close()
+	for deadline := time.Now().Add(10 * time.Second); goasync.ReadStats().ConnsIn != base.ConnsIn; {
+		if time.Now().After(deadline) {
+			t.Fatalf("ConnsIn %d after close, want %d", goasync.ReadStats().ConnsIn, base.ConnsIn)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -38,6 +38,25 @@ func ExampleResolver_Lookup() {
 	// Output: [192.0.2.10 2001:db8::10] [192.0.2.10] [app.internal. app.]
 }
 
+// localhost is never asked of a name server: a hosts file that lists it
+// answers alone (here for IPv4 only, as in most containers, so there is no
+// IPv6 address), and names under localhost that it does not list are the
+// loopback addresses.
+func ExampleResolver_Lookup_localhost() {
+	dir, _ := os.MkdirTemp("", "dns-example")
+	defer os.RemoveAll(dir)
+	hosts := filepath.Join(dir, "hosts")
+	_ = os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644)
+
+	r := dns.NewResolver(dns.WithHostsFile(hosts), dns.WithConfig(*dns.DefaultConfig()))
+	ctx := context.Background()
+	all, _ := r.Lookup(ctx, "localhost").Await(ctx)
+	_, err := r.Lookup(ctx, "localhost", dns.WithFamily(dns.FamilyV6)).Await(ctx)
+	dev, _ := r.Lookup(ctx, "dev.localhost").Await(ctx)
+	fmt.Println(all, errors.Is(err, dns.ErrNotFound), dev)
+	// Output: [127.0.0.1] true [::1 127.0.0.1]
+}
+
 // Chaining a lookup: the addresses of a name served by a DNS server (here
 // one started in the example), then a decision on them, without blocking.
 func ExampleLookup_server() {

@@ -63,14 +63,17 @@ func parseHosts(r io.Reader) (*hosts, error) {
 	return h, sc.Err()
 }
 
-// lookup returns the addresses of name of the given family, or nil.
-func (h *hosts) lookup(name string, fam Family) []netip.Addr {
+// lookup returns the addresses of name of the given family, in file order.
+// listed reports whether the file names name at all, with any family: such a
+// name is answered from the file alone (Go's resolver does the same), so a
+// listed name with no address of fam is "not found", not a question for DNS.
+func (h *hosts) lookup(name string, fam Family) (addrs []netip.Addr, listed bool) {
 	if h == nil {
-		return nil
+		return nil, false
 	}
 	all := h.byName[name]
 	if len(all) == 0 {
-		return nil
+		return nil, false
 	}
 	var out []netip.Addr
 	for _, a := range all {
@@ -78,7 +81,7 @@ func (h *hosts) lookup(name string, fam Family) []netip.Addr {
 			out = append(out, a)
 		}
 	}
-	return out
+	return out, true
 }
 
 // lookupAddr returns the names of ip, or nil.

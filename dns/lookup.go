@@ -9,7 +9,6 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -146,8 +145,12 @@ func LookupAddr(ctx context.Context, ip netip.Addr, opts ...Option) *future.Futu
 // Lookup resolves host to its IP addresses.
 //
 // An IP literal resolves at once, without a query. Otherwise the hosts file
-// is consulted first, then the cache, then the name servers, with the search
-// list applied as resolv.conf's ndots says. For FamilyAny the A and AAAA
+// is consulted first: a name it lists is answered from it alone, for every
+// family (no address of the family asked for is ErrNotFound), as Go's
+// resolver does. localhost and the names under it (dev.localhost) are never
+// sent to DNS (RFC 6761 section 6.3): without a hosts entry they are the
+// loopback addresses ::1 and 127.0.0.1. Other names go to the cache, then the
+// name servers, with the search list applied as resolv.conf's ndots says. For FamilyAny the A and AAAA
 // queries run in parallel and IPv6 addresses come first in the result, then
 // IPv4, each in the order the server gave. Identical lookups in flight at the
 // same time share one query.
@@ -198,8 +201,14 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 	r.maybeReloadAt(now)
 	conf := r.conf.Load()
 	if !o.server.IsValid() {
-		if addrs := r.hosts.Load().lookup(name, o.family); len(addrs) > 0 {
+		if addrs, listed := r.hosts.Load().lookup(name, o.family); listed {
+			if len(addrs) == 0 {
+				return future.Rejected[[]netip.Addr](errNotFound(host, ""))
+			}
 			return future.Resolved(addrs)
+		}
+		if isLocalhost(name) {
+			return future.Resolved(loopback(o.family))
 		}
 		if first, ok := firstCandidate(name, abs, conf.Search, conf.Ndots); ok {
 			if addrs, ok := r.cachedAddrs(first, o.family, now); ok {
@@ -216,11 +225,13 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		p:      future.New[[]netip.Addr](),
 	}
 	op.p.OnCancel(op.cancel)
-	if logx.Debug() {
-		op.p.Future().Named("dns.Lookup " + host + " " + o.family.String())
+	f := op.p.Future()
+	if future.Tracing() {
+		// A step of the caller's pipeline (ctx), or a root of its own.
+		f = future.Trace(ctx, f, "dns.Lookup "+host+" "+o.family.String())
 	}
 	op.step()
-	return deliver(ctx, op.p.Future(), o)
+	return deliver(ctx, f, o)
 }
 
 // deliver binds f to ctx and moves its completion onto the executor of On

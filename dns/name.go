@@ -65,6 +65,25 @@ func normalize(host string) (name string, abs bool, ok bool) {
 	return lowerName(host), abs, true
 }
 
+// isLocalhost reports whether name (normalized: lower case, no trailing
+// dot) is localhost or a name under it, which RFC 6761 section 6.3 reserves
+// for the loopback interface and tells resolvers not to send to DNS.
+func isLocalhost(name string) bool {
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
+}
+
+// loopback returns the loopback addresses of fam, IPv6 first, as the answer
+// for a localhost name that the hosts file does not list.
+func loopback(fam Family) []netip.Addr {
+	switch fam {
+	case FamilyV4:
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+	case FamilyV6:
+		return []netip.Addr{netip.IPv6Loopback()}
+	}
+	return []netip.Addr{netip.IPv6Loopback(), netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+}
+
 // candidates lists the names to query for name under the search list rules of
 // resolv.conf(5): an absolute name is tried alone; a name with at least ndots
 // dots is tried as it is and then with each search domain; a name with fewer

@@ -97,9 +97,13 @@ fe80::1%lo zoned.test
 		{"bogus", FamilyAny, nil},
 		{"missing.test", FamilyAny, nil},
 	} {
-		if got := h.lookup(tc.name, tc.fam); !slices.Equal(got, tc.want) {
-			t.Errorf("%s/%v: got %v, want %v", tc.name, tc.fam, got, tc.want)
+		got, listed := h.lookup(tc.name, tc.fam)
+		if !slices.Equal(got, tc.want) || listed != (tc.want != nil) {
+			t.Errorf("%s/%v: got %v, %v, want %v", tc.name, tc.fam, got, listed, tc.want)
 		}
+	}
+	if got, listed := h.lookup("web.test", FamilyV6); got != nil || !listed {
+		t.Errorf("web.test/v6: got %v, %v; want no address but listed", got, listed)
 	}
 	if got := h.lookupAddr(netip.MustParseAddr("192.0.2.1")); !slices.Equal(got, []string{"web.test", "www.test"}) {
 		t.Errorf("reverse: got %v", got)

@@ -303,12 +303,12 @@ func TestConcurrentLookupsShareOneQuery(t *testing.T) {
 
 func TestCancelStopsTheQuery(t *testing.T) {
 	r := newTestResolver(t, "", "", []netip.AddrPort{silentServer(t)}, WithTimeout(30*time.Second))
-	before := stats.ConnsOut.Load()
+	before := stats.Sockets.Load()
 	ctx, cancel := context.WithCancel(t.Context())
 	f := r.Lookup(ctx, "a.test")
 	// Let the sockets open, then give up.
 	deadline := time.Now().Add(10 * time.Second)
-	for stats.ConnsOut.Load() < before+2 && time.Now().Before(deadline) {
+	for stats.Sockets.Load() < before+2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -316,10 +316,10 @@ func TestCancelStopsTheQuery(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	for stats.ConnsOut.Load() > before && time.Now().Before(deadline) {
+	for stats.Sockets.Load() > before && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := stats.ConnsOut.Load(); n > before {
+	if n := stats.Sockets.Load(); n > before {
 		t.Fatalf("%d query sockets still open after the lookup was cancelled", n-before)
 	}
 	r.mu.Lock()

@@ -2,6 +2,8 @@ package future
 
 import (
 	"errors"
+
+	"github.com/goasync/goasync/internal/logx"
 )
 
 // Every node below keeps the downstream Promise as its first field, so
@@ -22,6 +24,11 @@ func pendingOn[U any](fut *Future[U], up canceler) {
 func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 	n := &thenNode[T, U]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "then", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -32,6 +39,7 @@ type thenNode[T, U any] struct {
 }
 
 func (n *thenNode[T, U]) complete(v T, err error) {
+	n.p.fut.begin()
 	out := &n.p.fut
 	if err != nil {
 		var zero U
@@ -56,6 +64,11 @@ func (f *Future[T]) Then(fn func(T) (T, error)) *Future[T] { return Then(f, fn) 
 func (f *Future[T]) Catch(fn func(error) (T, error)) *Future[T] {
 	n := &catchNode[T]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "catch", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -66,6 +79,7 @@ type catchNode[T any] struct {
 }
 
 func (n *catchNode[T]) complete(v T, err error) {
+	n.p.fut.begin()
 	out := &n.p.fut
 	if err == nil || out.state() != pending {
 		out.settle(v, err, false, nil)
@@ -80,6 +94,11 @@ func (n *catchNode[T]) complete(v T, err error) {
 func CatchAs[T any, E error](f *Future[T], fn func(E) (T, error)) *Future[T] {
 	n := &catchAsNode[T, E]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "catch", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -90,6 +109,7 @@ type catchAsNode[T any, E error] struct {
 }
 
 func (n *catchAsNode[T, E]) complete(v T, err error) {
+	n.p.fut.begin()
 	out := &n.p.fut
 	var target E
 	if err == nil || out.state() != pending || !errors.As(err, &target) {
@@ -100,10 +120,75 @@ func (n *catchAsNode[T, E]) complete(v T, err error) {
 	out.settle(v, err, false, nil)
 }
 
+// OrElse returns a future that settles like f when f resolves, and when f
+// rejects with err follows the future fn(err) returns: recovery that is
+// itself asynchronous (try another host, read a cache) in one step,
+// without Handle and Compose. A nil future from fn rejects with an error.
+// Cancelling the returned future cancels f, or the future from fn once fn
+// has run.
+func (f *Future[T]) OrElse(fn func(err error) *Future[T]) *Future[T] {
+	n := &orElseNode[T]{fn: fn}
+	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "orelse", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
+	f.addCont(n)
+	return &n.p.fut
+}
+
+type orElseNode[T any] struct {
+	p  Promise[T]
+	fn func(error) *Future[T]
+}
+
+func (n *orElseNode[T]) complete(v T, err error) {
+	n.p.fut.begin()
+	out := &n.p.fut
+	if err == nil || out.state() != pending {
+		out.settle(v, err, false, nil)
+		return
+	}
+	var inner *Future[T]
+	if perr := protect(func() { inner = n.fn(err) }); perr != nil {
+		var zero T
+		out.settle(zero, perr, false, nil)
+		return
+	}
+	out.follow(inner)
+}
+
+// follow makes out settle like inner (Compose and OrElse after their
+// callback returned).
+func (out *Future[T]) follow(inner *Future[T]) {
+	if inner == nil {
+		var zero T
+		out.settle(zero, errNilFuture, false, nil)
+		return
+	}
+	if out.traced() {
+		if it := inner.rec(); it != nil {
+			out.ext.trace.linked(it)
+		}
+	}
+	out.lock()
+	if out.state() == pending {
+		out.src = inner // cancellation now goes to the inner future
+	}
+	out.unlock()
+	inner.addCont(out)
+}
+
 // Handle returns a future settled by fn(v, err) whatever the outcome of f.
 func Handle[T, U any](f *Future[T], fn func(T, error) (U, error)) *Future[U] {
 	n := &handleNode[T, U]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "handle", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -114,6 +199,7 @@ type handleNode[T, U any] struct {
 }
 
 func (n *handleNode[T, U]) complete(v T, err error) {
+	n.p.fut.begin()
 	out := &n.p.fut
 	if out.state() != pending {
 		return
@@ -132,6 +218,11 @@ func (n *handleNode[T, U]) complete(v T, err error) {
 func (f *Future[T]) Finally(fn func()) *Future[T] {
 	n := &finallyNode[T]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "finally", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -142,6 +233,7 @@ type finallyNode[T any] struct {
 }
 
 func (n *finallyNode[T]) complete(v T, err error) {
+	n.p.fut.begin()
 	if perr := protect(n.fn); perr != nil {
 		var zero T
 		n.p.fut.settle(zero, perr, false, nil)
@@ -171,6 +263,11 @@ func (c completeFunc[T]) complete(v T, err error) {
 func Compose[T, U any](f *Future[T], fn func(T) *Future[U]) *Future[U] {
 	n := &composeNode[T, U]{fn: fn}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "compose", fn)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -181,6 +278,7 @@ type composeNode[T, U any] struct {
 }
 
 func (n *composeNode[T, U]) complete(v T, err error) {
+	n.p.fut.begin()
 	out := &n.p.fut
 	var zero U
 	if err != nil {
@@ -195,16 +293,7 @@ func (n *composeNode[T, U]) complete(v T, err error) {
 		out.settle(zero, perr, false, nil)
 		return
 	}
-	if inner == nil {
-		out.settle(zero, errNilFuture, false, nil)
-		return
-	}
-	out.lock()
-	if out.state() == pending {
-		out.src = inner // cancellation now goes to the inner future
-	}
-	out.unlock()
-	inner.addCont(out)
+	out.follow(inner)
 }
 
 // Via returns a future that settles like f, but on e: f's outcome is
@@ -217,6 +306,11 @@ func (f *Future[T]) Via(e Executor) *Future[T] {
 	}
 	n := &viaNode[T]{e: e}
 	pendingOn(&n.p.fut, f)
+	if up := f.rec(); up != nil {
+		derive(&n.p.fut, up, "via", nil)
+	} else if logx.Debug() {
+		n.p.fut.noteSite()
+	}
 	f.addCont(n)
 	return &n.p.fut
 }
@@ -227,5 +321,6 @@ type viaNode[T any] struct {
 }
 
 func (n *viaNode[T]) complete(v T, err error) {
+	n.p.fut.begin()
 	n.e.Execute(func() { n.p.fut.settle(v, err, false, nil) })
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+
+	"github.com/goasync/goasync/internal/logx"
 )
 
 // member is the continuation a combinator attaches to its i-th input. The
@@ -72,6 +74,7 @@ func All[T any](fs ...*Future[T]) *Future[[]T] {
 	st := &allState[T]{vals: make([]T, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "all", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -110,6 +113,7 @@ func AllSettled[T any](fs ...*Future[T]) *Future[[]Result[T]] {
 	st := &settledState[T]{res: make([]Result[T], len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "all-settled", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -147,6 +151,7 @@ func Any[T any](fs ...*Future[T]) *Future[T] {
 	st := &anyState[T]{errs: make([]error, len(fs))}
 	st.left.Store(int64(len(fs)))
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "any", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -188,6 +193,7 @@ func Race[T any](fs ...*Future[T]) *Future[T] {
 	}
 	st := &raceState[T]{}
 	pendingOn(&st.p.fut, st)
+	traceJoin(&st.p.fut, "race", fs)
 	join(st, &st.ms, fs)
 	return &st.p.fut
 }
@@ -216,6 +222,11 @@ func WithContext[T any](ctx context.Context, f *Future[T]) *Future[T] {
 	}
 	st := &ctxState[T]{}
 	pendingOn(&st.p.fut, f)
+	if up := f.rec(); up != nil {
+		joinTrace(&st.p.fut, "context", up)
+	} else if logx.Debug() {
+		st.p.fut.noteSite()
+	}
 	if ctx.Err() != nil {
 		st.expire(ctx)
 		f.addCont(&st.p.fut) // settles nothing; marks f as handled

@@ -2,9 +2,14 @@
 //
 // A Promise is the producer side: it is settled once, with Resolve or
 // Reject. Its Future is the consumer side: continuations are chained with
-// Then, Catch, Finally, Handle, Compose and CatchAs, joined with All,
-// AllSettled, Any and Race, and waited for with Await from goroutines that
-// are not event loops.
+// Then, Catch, Finally, Handle, Compose, CatchAs and OrElse, joined with
+// All, AllSettled, Any and Race (one type) or All2 and All3 (different
+// types), and waited for with Await from goroutines that are not event
+// loops.
+//
+// Methods cannot have type parameters in Go, so the steps that may change
+// the type are functions (Then, Compose, Handle, CatchAs) and the methods
+// keep it (Then, Catch, OrElse, Finally).
 //
 // # Where continuations run
 //
@@ -26,6 +31,16 @@
 // matches ErrCanceled and tells the producer through OnCancel. A rejection
 // that nobody observes is reported to the handler set with
 // SetUnhandledHandler.
+//
+// # Tracing
+//
+// With the library logger at debug level, a pipeline started by Trace (or
+// Named, or an operation of goasync given a context) is followed through
+// every future derived from it: each step logs "future started" and
+// "future settled" with the pipeline id (WithTraceID sets the
+// application's own), its step id, its parent, its duration, outcome and
+// error. With debug off nothing is traced and nothing is allocated.
+// docs/tracing.md describes the entries and cmd/goasync-trace draws them.
 //
 // # Await
 //

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/stats"
 )
@@ -41,6 +42,7 @@ const (
 	rejected  uint32 = 2
 	stateMask uint32 = 3
 	lockedBit uint32 = 4
+	tracedBit uint32 = 8 // a step of a traced pipeline (trace.go)
 )
 
 // state returns the state without taking the lock.
@@ -63,8 +65,9 @@ func (f *Future[T]) lock() {
 // unlock releases the lock, keeping the state.
 func (f *Future[T]) unlock() { f.word.Store(f.word.Load() &^ lockedBit) }
 
-// unlockAs releases the lock and publishes state st in the same store.
-func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st) }
+// unlockAs releases the lock and publishes state st in the same store,
+// keeping the traced bit.
+func (f *Future[T]) unlockAs(st uint32) { f.word.Store(st | f.word.Load()&tracedBit) }
 
 // Future flags, guarded by the mutex.
 const (
@@ -103,6 +106,7 @@ type extra struct {
 	cleanup runtime.Cleanup
 	armed   bool // cleanup registered and not stopped
 	trace   *trace
+	made    *[10]uintptr // where an untraced future was made (debug on)
 }
 
 // noCopy makes go vet's copylocks check report copies of a Promise.
@@ -124,6 +128,9 @@ func New[T any]() *Promise[T] {
 	p := &Promise[T]{}
 	p.fut.flags = flagCounted
 	stats.PendingFutures.Add(1)
+	if logx.Debug() {
+		p.fut.noteSite()
+	}
 	return p
 }
 
@@ -193,6 +200,9 @@ func Rejected[T any](err error) *Future[T] {
 	}
 	f := &Future[T]{err: err}
 	f.word.Store(rejected)
+	if logx.Debug() {
+		f.noteSite()
+	}
 	if reportable(err) {
 		f.lock()
 		f.armUnhandledLocked(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/goasync/goasync/internal/logx"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -21,6 +22,9 @@ func Go[T any](fn func() (T, error)) *Future[T] {
 	t := &goTask[T]{fn: fn}
 	t.p.fut.flags = flagCounted
 	stats.PendingFutures.Add(1)
+	if logx.Debug() {
+		t.p.fut.noteSite()
+	}
 	if fn == nil {
 		t.p.Reject(errNilFunc)
 	} else if err := blocking.submit(t); err != nil {

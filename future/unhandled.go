@@ -14,6 +14,10 @@ var unhandled atomic.Pointer[func(error)]
 
 // SetUnhandledHandler sets the function told about rejections that nobody
 // observed; nil restores the default, a zap warning on the library logger.
+// When the library logger records debug entries, the warning also says
+// where the future was made (the field "created", file:line of the first
+// caller outside goasync), and for a traced future (see Trace) names its
+// pipeline and step.
 //
 // A rejection counts as observed when a continuation is attached to the
 // future (Then, Catch, OnComplete, a combinator, ...), or when Await or
@@ -32,12 +36,36 @@ func SetUnhandledHandler(fn func(error)) {
 	unhandled.Store(&fn)
 }
 
-func reportUnhandled(err error) {
+func reportUnhandled(err error) { reportUnhandledAt(lost{err: err}) }
+
+// lost is an unobserved rejection and, with debug on, where the future
+// was made (and, for a traced future, which step it was).
+type lost struct {
+	err  error
+	tr   *trace
+	made *[10]uintptr
+}
+
+func reportUnhandledAt(l lost) {
 	if p := unhandled.Load(); p != nil {
-		(*p)(err)
+		(*p)(l.err)
 		return
 	}
-	logx.L().Warn("future: unhandled rejection", zap.Error(err))
+	if l.tr == nil {
+		if l.made != nil {
+			if at := siteOf(l.made); at != "" {
+				logx.L().Warn("future: unhandled rejection", zap.Error(l.err), zap.String("created", at))
+				return
+			}
+		}
+		logx.L().Warn("future: unhandled rejection", zap.Error(l.err))
+		return
+	}
+	logx.L().Warn("future: unhandled rejection", zap.Error(l.err),
+		zap.String("created", l.tr.site()),
+		zap.String("trace", l.tr.tid),
+		zap.Uint64("id", l.tr.id),
+		zap.String("name", l.tr.displayName()))
 }
 
 // reportable reports whether an unobserved rejection with err is worth a
@@ -50,6 +78,6 @@ func (f *Future[T]) armUnhandledLocked(err error) {
 	if x.armed {
 		return
 	}
-	x.cleanup = runtime.AddCleanup(f, reportUnhandled, err)
+	x.cleanup = runtime.AddCleanup(f, reportUnhandledAt, lost{err: err, tr: x.trace, made: x.made})
 	x.armed = true
 }

@@ -72,6 +72,7 @@ func (w *adaptWriter) Write(p []byte) (int, error) {
 		if w.buf.Len()+len(p) <= adaptBuffer {
 			return w.buf.Write(p)
 		}
+		w.sniff(p)
 		if err := w.startStream(); err != nil {
 			return 0, err
 		}
@@ -88,8 +89,31 @@ func (w *adaptWriter) Flush() {
 		w.status = nethttp.StatusOK
 	}
 	if !w.start {
+		w.sniff(nil)
 		_ = w.startStream()
 	}
+}
+
+// sniff sets Content-Type, when the handler set none, from the first bytes
+// of the body as net/http's server does when the head goes out before the
+// body is complete: from what was written so far (then next, the write that
+// overflowed the buffer); nothing when nothing was written, or when the
+// handler set Content-Encoding or Transfer-Encoding.
+func (w *adaptWriter) sniff(next []byte) {
+	if _, ok := w.header["Content-Type"]; ok || !bodyAllowed("", w.status) {
+		return
+	}
+	if w.header.Get("Content-Encoding") != "" || w.header.Get("Transfer-Encoding") != "" {
+		return
+	}
+	data := w.buf.Bytes()
+	if len(data) < 512 && len(next) > 0 {
+		data = append(data[:len(data):len(data)], next[:min(len(next), 512-len(data))]...)
+	}
+	if len(data) == 0 {
+		return
+	}
+	w.header.Set("Content-Type", nethttp.DetectContentType(data))
 }
 
 // startStream hands the response to the server as a stream and waits until

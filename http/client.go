@@ -1,7 +1,6 @@
 package http
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/tcp"
@@ -74,6 +74,12 @@ type Client struct {
 	// Runtime runs the client's connections (nil: the process-wide
 	// default runtime).
 	Runtime *goasync.Runtime
+	// Resolver resolves host names (nil: dns.Default()).
+	Resolver *dns.Resolver
+	// DialOptions are passed to tcp.Connect for every connection:
+	// tcp.WithLocalAddr, tcp.WithKeepAlive, tcp.WithNoDelay, timeouts,
+	// watermarks. The client's own handler and body bound always apply.
+	DialOptions []tcp.DialOption
 
 	mu    sync.Mutex
 	pools map[string]*hostPool
@@ -315,7 +321,7 @@ type clientConn struct {
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
 	scan      headScanner
-	head      *headReader // reads response heads for http.ReadResponse
+	hp        headParser // parses response heads
 	mode      bodyMode
 	remaining int64
 	chunk     chunkedDecoder
@@ -595,11 +601,7 @@ func (cc *clientConn) readHead() bool {
 	if end == 0 {
 		return false
 	}
-	if cc.head == nil {
-		cc.head = new(headReader)
-		cc.head.br = bufio.NewReaderSize(&cc.head.rd, 4096)
-	}
-	pr, err := parseResponseHeadWith(cc.head, cc.in[start:end], &cc.scan, cc.req)
+	pr, err := parseResponseHeadWith(&cc.hp, cc.in[start:end], cc.scan.ends, cc.req)
 	cc.in = cc.in[end:]
 	cc.scan.reset()
 	if err != nil {
@@ -815,7 +817,8 @@ type clientBody struct {
 	cc *clientConn
 	r  *nethttp.Response
 	bodyBuf
-	one [1][]byte // bufs' first backing array: most bodies are one read
+	waiter *future.Promise[[]byte] // a pending NextChunk
+	one    [1][]byte               // bufs' first backing array: most bodies are one read
 }
 
 // init readies b for a response read from cc.
@@ -852,11 +855,15 @@ func (b *clientBody) push(p []byte) {
 		b.paused = true
 	}
 	ch := b.notify
+	w, data := b.takeWaiterLocked()
 	b.mu.Unlock()
 	if pause {
 		b.cc.sock.Pause()
 	}
 	signal(ch)
+	if w != nil {
+		w.Resolve(data)
+	}
 }
 
 // finish runs on the loop when the body is complete (err nil) or failed.
@@ -875,8 +882,10 @@ func (b *clientBody) finish(err error) {
 		b.bufs, b.size = nil, 0
 	}
 	ch := b.notify
+	w, wdata := b.takeWaiterLocked()
 	b.mu.Unlock()
 	signal(ch)
+	settleWaiter(w, wdata, err)
 	if collect {
 		if err != nil {
 			b.collect.Reject(err)

@@ -266,6 +266,13 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 	if c.ConnectTimeout > 0 {
 		opts = append(opts, tcp.WithConnectTimeout(c.ConnectTimeout))
 	}
+	if c.Resolver != nil {
+		opts = append(opts, tcp.WithResolver(c.Resolver))
+	}
+	// The caller's options last: they win, except the handler and the
+	// body bound the client depends on, which are set again after them.
+	opts = append(opts, c.DialOptions...)
+	opts = append(opts, tcp.WithHandler(h), tcp.WithMaxBuffered(maxBuf))
 	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
 		cc.sock = s
 		cc.exec = s.Executor()

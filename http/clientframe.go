@@ -2,12 +2,9 @@ package http
 
 import (
 	"errors"
-	"fmt"
 	nethttp "net/http"
 	"strconv"
 	"strings"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 // ErrBadResponse is returned (wrapped) for a response the client cannot
@@ -21,45 +18,25 @@ type parsedResponse struct {
 	length int64
 }
 
-// parseResponseHead hands exactly the framed head bytes to http.ReadResponse
-// and decides how the body is delimited: none for HEAD, 1xx, 204 and 304;
-// chunked when Transfer-Encoding is chunked (which, as in net/http, wins over
-// a Content-Length); Content-Length bytes; otherwise until the server closes.
+// parseResponseHead parses a framed response head to req with a parser of
+// its own (see parseResponseHeadWith). The scanner s is the one that
+// framed the head; its checks are repeated by the parser.
 func parseResponseHead(head []byte, s *headScanner, req *nethttp.Request) (parsedResponse, error) {
-	h := getHeadReader(nil)
-	p, err := parseResponseHeadWith(h, head, s, req)
-	putHeadReader(h)
-	return p, err
+	var hp headParser
+	return parseResponseHeadWith(&hp, head, s.ends, req)
 }
 
-// parseResponseHeadWith is parseResponseHead reading through h, which the
-// caller owns (a connection keeps one: no pool round trip per response).
-func parseResponseHeadWith(h *headReader, head []byte, s *headScanner, req *nethttp.Request) (parsedResponse, error) {
+// parseResponseHeadWith parses a framed response head with hp (a
+// connection keeps one: its arena and slab serve every response) and
+// decides how the body is delimited: none for HEAD, 1xx, 204 and 304;
+// chunked when Transfer-Encoding is chunked (which, as in net/http, wins
+// over a Content-Length); Content-Length bytes; otherwise until the server
+// closes.
+func parseResponseHeadWith(hp *headParser, head []byte, ends []int32, req *nethttp.Request) (parsedResponse, error) {
 	var p parsedResponse
-	if s.fold {
-		return p, fmt.Errorf("%w: obsolete line folding", ErrBadResponse)
-	}
-	if s.te > 1 || (s.te == 1 && !asciiEqualFold(s.teValue, "chunked")) {
-		return p, fmt.Errorf("%w: unsupported transfer encoding", ErrBadResponse)
-	}
-	h.rd.Reset(head)
-	h.br.Reset(&h.rd)
-	resp, err := nethttp.ReadResponse(h.br, req)
+	resp, err := hp.parseResponse(head, ends, req)
 	if err != nil {
-		return p, fmt.Errorf("%w: %v", ErrBadResponse, err)
-	}
-	if resp.ProtoMajor != 1 {
-		return p, fmt.Errorf("%w: not HTTP/1.x", ErrBadResponse)
-	}
-	for k, vv := range resp.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return p, fmt.Errorf("%w: invalid header name %q", ErrBadResponse, k)
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return p, fmt.Errorf("%w: invalid value of %s", ErrBadResponse, k)
-			}
-		}
+		return p, err
 	}
 	p.resp = resp
 	method := nethttp.MethodGet

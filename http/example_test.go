@@ -206,3 +206,18 @@ func ExampleStreamBody() {
 	fmt.Println(resp.StatusCode, string(out))
 	// Output: 200 stored 8388608 bytes
 }
+
+// A constructor's response has no header map until a field is set:
+// SetHeader makes it and returns the response for chaining; the content
+// type the constructor chose is sent unless Header sets another.
+func ExampleResponse_SetHeader() {
+	resp := ahttp.Text(200, "cached for a minute").SetHeader("Cache-Control", "max-age=60")
+	fmt.Println(resp.ContentType())
+	fmt.Println(resp.Header.Get("Cache-Control"))
+	resp.SetHeader("Content-Type", "text/markdown")
+	fmt.Println(resp.ContentType())
+	// Output:
+	// text/plain; charset=utf-8
+	// max-age=60
+	// text/markdown
+}

@@ -308,8 +308,7 @@ func TestResponseHeadWire(t *testing.T) {
 }
 
 func TestResponseHeaderInjection(t *testing.T) {
-	r := Text(200, "x")
-	r.Header.Set("X-Evil", "a\r\nSet-Cookie: stolen=1\r\n\r\nbody")
+	r := Text(200, "x").SetHeader("X-Evil", "a\r\nSet-Cookie: stolen=1\r\n\r\nbody")
 	r.Header["Bad\r\nName"] = []string{"v"}
 	head, _ := appendResponseHead(nil, r, "GET", 1, true)
 	if bytes.Contains(head, []byte("\r\nSet-Cookie")) || bytes.Contains(head, []byte("Bad")) {

@@ -69,6 +69,7 @@ const (
 type requestReader struct {
 	lim       *Limits
 	scan      headScanner
+	hp        headParser
 	inBody    bool
 	cur       parsedRequest
 	body      []byte
@@ -109,7 +110,7 @@ func (r *requestReader) next(buf []byte) (readEvent, int, error) {
 		if err != nil || end == 0 {
 			return evMore, 0, err
 		}
-		p, err := parseRequestHead(buf[start:end], &r.scan)
+		p, err := parseRequestHead(&r.hp, buf[start:end], r.scan.ends)
 		r.scan.reset()
 		if err != nil {
 			return evMore, end, err

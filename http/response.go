@@ -9,12 +9,20 @@ import (
 // a Response made by NewStream or SSE stays open and is sent chunked.
 // The server writes Date, Content-Length, Transfer-Encoding and Connection
 // itself; set Header["Connection"] to "close" to close the connection after
-// this response. Content-Type is sniffed from the body when not set.
+// this response.
+//
+// Text, HTML, Bytes and JSON return a Response whose Header is nil: the
+// content type they chose is kept beside it (ContentType) and written
+// straight to the wire, so a reply that sets no other field costs no map.
+// SetHeader (or assigning a Header) adds fields; a Content-Type in Header
+// wins over the constructor's. With neither, Content-Type is sniffed from
+// the body, as net/http does.
 type Response struct {
 	// Status is the status code; 0 means 200.
 	Status int
-	// Header holds the response header fields. Values containing CR or LF
-	// are sent with those bytes replaced by spaces.
+	// Header holds the response header fields; nil when none were set.
+	// Values containing CR or LF are sent with those bytes replaced by
+	// spaces, and fields with invalid names are not sent.
 	Header nethttp.Header
 	// Body is the complete body of a non-streaming response.
 	Body []byte
@@ -22,32 +30,56 @@ type Response struct {
 	// trailers is always chunked on HTTP/1.1).
 	Trailer nethttp.Header
 
+	ctype   string // the constructor's Content-Type, when Header has none
+	ctypeOK bool   // ctype is a constant known to be a valid field value
 	stream  func(*Stream)
 	discard func() // called instead of stream when the response is never sent
 }
 
+// SetHeader sets the header field key to value (replacing its values),
+// making the Header map if there is none, and returns r for chaining:
+//
+//	return ahttp.Text(200, "ok").SetHeader("Cache-Control", "no-store")
+func (r *Response) SetHeader(key, value string) *Response {
+	if r.Header == nil {
+		r.Header = make(nethttp.Header, 1)
+	}
+	r.Header.Set(key, value)
+	return r
+}
+
+// ContentType returns the Content-Type the response is sent with when it
+// has a body: Header's if set, else the one chosen by the constructor
+// (empty when the server is to sniff it from the body).
+func (r *Response) ContentType() string {
+	if v, ok := r.Header["Content-Type"]; ok {
+		if len(v) == 0 {
+			return ""
+		}
+		return v[0]
+	}
+	return r.ctype
+}
+
 // smallBody is the largest body the constructors store in the same
 // allocation as the Response.
-const smallBody = 32
+const smallBody = 16
 
 // typedResponse is a Response allocated together with the storage of its
-// Content-Type value and, when short, of its body: one allocation instead
-// of three. The value and body slices have no spare capacity, so an append
-// by the caller copies them out; writing into them changes only this
-// response, as with separate allocations.
+// body when short: one allocation instead of two. The body slice has no
+// spare capacity, so an append by the caller copies it out; writing into
+// it changes only this response, as with separate allocations.
 type typedResponse struct {
 	Response
-	ct   [1]string
 	body [smallBody]byte
 }
 
-// withType returns a response with one Content-Type field and a copy of
-// body.
+// withType returns a response with the given content type (a constant of
+// this package: written without the CR/LF check) and a copy of body.
 func withType(status int, contentType, body string) *Response {
 	t := &typedResponse{}
-	t.ct[0] = contentType
 	t.Status = status
-	t.Header = nethttp.Header{"Content-Type": t.ct[:]}
+	t.ctype, t.ctypeOK = contentType, true
 	if len(body) <= smallBody {
 		n := copy(t.body[:], body)
 		t.Body = t.body[:n:n]
@@ -70,12 +102,7 @@ func HTML(status int, body string) *Response {
 // Bytes returns a response with the given content type and body (kept, not
 // copied).
 func Bytes(status int, contentType string, body []byte) *Response {
-	t := &typedResponse{}
-	t.ct[0] = contentType
-	t.Status = status
-	t.Header = nethttp.Header{"Content-Type": t.ct[:]}
-	t.Body = body
-	return &t.Response
+	return &Response{Status: status, ctype: contentType, Body: body}
 }
 
 // JSON returns an application/json response holding v encoded with

@@ -51,7 +51,7 @@ func testRouter() *Router {
 	rt.Handle("GET /hello", Func(func(r *nethttp.Request) *Response { return Text(200, "hello") }))
 	rt.Handle("POST /echo", Func(func(r *nethttp.Request) *Response {
 		resp := Bytes(200, "application/octet-stream", BodyBytes(r))
-		resp.Header.Set("X-Trailer", r.Trailer.Get("X-Sum"))
+		resp.SetHeader("X-Trailer", r.Trailer.Get("X-Sum"))
 		return resp
 	}))
 	rt.Handle("POST /sha", Func(func(r *nethttp.Request) *Response {

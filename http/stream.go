@@ -221,12 +221,9 @@ func (s *Stream) finish(err error) {
 }
 
 func runHook(fn func(error), err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			logx.L().Error("http: panic in stream close hook", zap.Any("panic", v), zap.Stack("stack"))
-		}
-	}()
-	fn(err)
+	if perr := future.Protect(func() { fn(err) }); perr != nil {
+		logx.L().Error("http: panic in stream close hook", zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))
+	}
 }
 
 // NewStream returns a streaming response: once its head is written, fn

@@ -138,12 +138,25 @@ func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, 
 	dst = append(dst, "Date: "...)
 	dst = appendDate(dst, now)
 	dst = append(dst, '\r', '\n')
-	if _, ok := resp.Header["Content-Type"]; !ok && len(resp.Body) > 0 && bodyAllowed("", status) && status != nethttp.StatusNoContent {
-		dst = append(dst, "Content-Type: "...)
-		dst = append(dst, nethttp.DetectContentType(resp.Body)...)
-		dst = append(dst, '\r', '\n')
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		switch {
+		case resp.ctypeOK:
+			dst = append(dst, "Content-Type: "...)
+			dst = append(dst, resp.ctype...)
+			dst = append(dst, '\r', '\n')
+		case resp.ctype != "":
+			dst = append(dst, "Content-Type: "...)
+			dst = appendFieldValue(dst, resp.ctype)
+			dst = append(dst, '\r', '\n')
+		case len(resp.Body) > 0 && bodyAllowed("", status):
+			dst = append(dst, "Content-Type: "...)
+			dst = append(dst, nethttp.DetectContentType(resp.Body)...)
+			dst = append(dst, '\r', '\n')
+		}
 	}
-	dst = appendHeader(dst, resp.Header, skipOnWire)
+	if len(resp.Header) > 0 {
+		dst = appendHeader(dst, resp.Header, skipOnWire)
+	}
 	switch f.mode {
 	case bodyLength:
 		dst = append(dst, "Content-Length: "...)
@@ -191,7 +204,7 @@ func appendErrorResponse(dst []byte, status int, reason string) []byte {
 		body += ": " + reason
 	}
 	body += "\n"
-	r := &Response{Status: status, Header: nethttp.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte(body)}
+	r := &Response{Status: status, ctype: "text/plain; charset=utf-8", Body: []byte(body)}
 	dst, _ = appendResponseHead(dst, r, "", 1, false)
 	return append(dst, body...)
 }

@@ -146,3 +146,53 @@ func TestConnectTimeoutSaysSoAndFailuresAreLogged(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling the other futures a socket hands out leaves it consistent:
+// a cancelled Writable wait leaves its list, a cancelled Write does not
+// unsend (its bytes and those of later writes arrive, in order), and a
+// cancelled Connect leaves no socket behind.
+func TestCancelledWritesAndDialsLeaveConsistentState(t *testing.T) {
+	s, peer := connectedPair(t, WithWatermarks(64<<10, 16<<10))
+	big := make([]byte, 8<<20) // more than the kernel takes at once: queued
+	for i := range big {
+		big[i] = byte(i)
+	}
+	w1 := s.Write(big)
+	if _, _, done := w1.Result(); done {
+		t.Skip("the kernel took 8 MiB at once; nothing was queued")
+	}
+	wa := s.Writable()
+	wa.Cancel(nil)
+	s.mu.Lock()
+	left := len(s.writable)
+	s.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d Writable waits left after cancel", left)
+	}
+	w1.Cancel(nil)
+	w2 := s.WriteString("tail")
+	go func() { s.Close() }()
+	got := readAllTimeout(t, peer, 30*time.Second)
+	if len(got) != len(big)+4 || string(got[len(big):]) != "tail" {
+		t.Fatalf("peer got %d bytes (want %d ending in tail)", len(got), len(big)+4)
+	}
+	for i := range big {
+		if got[i] != big[i] {
+			t.Fatalf("byte %d differs", i)
+		}
+	}
+	await(t, w2)
+
+	r := newRuntime(t)
+	base := ReadStats()
+	f := Connect(context.Background(), fullBacklog(t), withRuntime(r))
+	time.Sleep(20 * time.Millisecond)
+	f.Cancel(nil)
+	if err := awaitErr(t, f); !errors.Is(err, future.ErrCanceled) {
+		t.Fatalf("cancelled connect: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if st := ReadStats(); st.Outgoing != base.Outgoing {
+		t.Fatalf("a cancelled connect left a socket: %+v (before %+v)", st, base)
+	}
+}

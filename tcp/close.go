@@ -45,6 +45,7 @@ func (s *Socket) Close() *future.Future[struct{}] {
 	s.mu.Lock()
 	if s.closeP == nil {
 		s.closeP = future.New[struct{}]()
+		traceOp(s, s.closeP.Future(), "tcp.Close")
 	}
 	f := s.closeP.Future()
 	if s.state == stClosed {
@@ -253,6 +254,7 @@ func (s *Socket) finalizeLocked(reason error, done []func()) []func() {
 	}
 	s.closed.Store(true)
 	return append(done, func() {
+		s.endTrace(userErr)
 		if logx.Debug() {
 			s.log("close", userErr)
 		}

@@ -69,8 +69,8 @@ func parsePort(s string) (uint16, error) {
 // resolve looks up host's addresses of one family with the dns package
 // (hosts file, resolv.conf, cache; queries run on the event loops). It is a
 // variable so tests can swap it; it must not block the caller.
-var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
-	return future.Handle(dns.Lookup(ctx, host, dns.WithFamily(fam)), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
+var resolve = func(ctx context.Context, host string, fam dns.Family, opts ...dns.Option) *future.Future[[]netip.Addr] {
+	return future.Handle(dns.Lookup(ctx, host, append(opts, dns.WithFamily(fam))...), func(addrs []netip.Addr, err error) ([]netip.Addr, error) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrDNS) && ctx.Err() != nil {
 				return nil, err
@@ -94,12 +94,19 @@ var resolve = func(ctx context.Context, host string, fam dns.Family) *future.Fut
 func Connect(ctx context.Context, addr string, opts ...DialOption) *future.Future[*Socket] {
 	cfg := newDialConfig(opts)
 	t, err := parseAddr(addr)
+	if err == nil && cfg.localErr != nil {
+		err = fmt.Errorf("local address: %w", cfg.localErr)
+	}
 	if err != nil {
 		err = opError("dial", addr, err)
 		if logx.Debug() {
 			logx.L().Debug("tcp connect failed", zap.String("addr", addr), zap.Error(err))
 		}
 		return future.Rejected[*Socket](err)
+	}
+	var traced func(*future.Future[*Socket]) *future.Future[*Socket]
+	if future.Tracing() {
+		ctx, traced = traceConnect(ctx, addr)
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.connectTimeout, errConnectTimeout)
@@ -112,7 +119,7 @@ func Connect(ctx context.Context, addr string, opts ...DialOption) *future.Futur
 	default:
 		f = dialHost(ctx, cfg, t.host, t.port, addr)
 	}
-	return future.Handle(f, func(s *Socket, err error) (*Socket, error) {
+	f = future.Handle(f, func(s *Socket, err error) (*Socket, error) {
 		defer cancel() // after the cause was read
 		if err == nil {
 			return s, nil
@@ -132,6 +139,10 @@ func Connect(ctx context.Context, addr string, opts ...DialOption) *future.Futur
 		}
 		return nil, err
 	})
+	if traced != nil {
+		return traced(f)
+	}
+	return f
 }
 
 // pastDeadline reports whether ctx's deadline has passed (its timer may not
@@ -151,7 +162,19 @@ var errConnectTimeout error = &timeoutKind{which: "connect"}
 // one fails; a loser that connects anyway is aborted. A failed lookup is a
 // "resolve" error matching ErrDNS, a failed connect a "dial" error.
 func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr string) *future.Future[*Socket] {
-	v6, v4 := resolve(ctx, host, dns.FamilyV6), resolve(ctx, host, dns.FamilyV4)
+	var opts []dns.Option
+	if cfg.resolver != nil {
+		opts = append(opts, dns.WithResolver(cfg.resolver))
+	}
+	// A local address of one family can reach only that family.
+	none := future.Resolved[[]netip.Addr](nil)
+	v6, v4 := none, none
+	if !cfg.local.IsValid() || cfg.local.Addr().Is6() && !cfg.local.Addr().Is4In6() {
+		v6 = resolve(ctx, host, dns.FamilyV6, opts...)
+	}
+	if !cfg.local.IsValid() || cfg.local.Addr().Is4() || cfg.local.Addr().Is4In6() {
+		v4 = resolve(ctx, host, dns.FamilyV4, opts...)
+	}
 	f := dns.HappyEyeballsLookup(ctx, v6, v4, func(ctx context.Context, ip netip.Addr) *future.Future[*Socket] {
 		return dialOne(ctx, cfg, "tcp", netip.AddrPortFrom(ip.Unmap(), port).String(), addr)
 	}, func(s *Socket) { s.Abort() }, 0)
@@ -173,7 +196,14 @@ func dialHost(ctx context.Context, cfg *config, host string, port uint16, addr s
 
 func dialOne(ctx context.Context, cfg *config, network, ap, addr string) *future.Future[*Socket] {
 	s := newSocket(cfg, nil, addr)
-	f := cfg.rt.Dial(ctx, network, ap, (*connHandler)(s))
+	if future.Tracing() {
+		s.dialCtx = ctx
+	}
+	local := ""
+	if cfg.local.IsValid() && network != "unix" {
+		local = cfg.local.String()
+	}
+	f := cfg.rt.DialFrom(ctx, network, local, ap, (*connHandler)(s))
 	return future.Handle(f, func(_ *loop.Conn, err error) (*Socket, error) {
 		if err != nil {
 			return nil, opError("dial", addr, err)

@@ -20,7 +20,7 @@ import (
 // families, and each lookup keeps the addresses of its own.
 func swapResolve(t *testing.T, fn func(ctx context.Context, host string) *future.Future[[]netip.Addr]) {
 	old := resolve
-	resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
+	resolve = func(ctx context.Context, host string, fam dns.Family, _ ...dns.Option) *future.Future[[]netip.Addr] {
 		return future.Then(fn(ctx, host), func(all []netip.Addr) ([]netip.Addr, error) {
 			var out []netip.Addr
 			for _, a := range all {
@@ -220,7 +220,7 @@ func TestConnectDoesNotWaitForSlowAAAA(t *testing.T) {
 	port := srv.Addr().(*net.TCPAddr).Port
 	old := resolve
 	aaaa := future.New[[]netip.Addr]() // answered only when the test ends
-	resolve = func(ctx context.Context, host string, fam dns.Family) *future.Future[[]netip.Addr] {
+	resolve = func(ctx context.Context, host string, fam dns.Family, _ ...dns.Option) *future.Future[[]netip.Addr] {
 		if fam == dns.FamilyV4 {
 			return future.Resolved([]netip.Addr{netip.MustParseAddr("127.0.0.1")})
 		}

@@ -1,9 +1,11 @@
 package tcp
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/internal/loop"
 )
 
@@ -54,6 +56,11 @@ func (o listenOnly) applyListen(c *config) { o(c) }
 
 type config struct {
 	connectTimeout time.Duration
+	resolver       *dns.Resolver
+	local          netip.AddrPort
+	localErr       error
+	noDelay        *bool
+	keepAlive      time.Duration
 	readTimeout    time.Duration
 	writeTimeout   time.Duration
 	idleTimeout    time.Duration
@@ -176,6 +183,39 @@ func WithMaxQueued(n int) Option {
 		}
 	}
 }
+
+// WithResolver makes Connect and Send resolve host names with r (its
+// servers, hosts file, cache) instead of the process-wide dns.Default().
+func WithResolver(r *dns.Resolver) DialOption {
+	return dialOnly(func(c *config) { c.resolver = r })
+}
+
+// WithLocalAddr makes Connect and Send connect from the local address
+// addr ("ip:port"; port 0 lets the kernel pick one). Only addresses of the
+// same family are tried; an address that cannot be parsed fails the
+// connect.
+func WithLocalAddr(addr string) DialOption {
+	return dialOnly(func(c *config) {
+		ap, err := netip.ParseAddrPort(addr)
+		if err != nil {
+			c.localErr = err
+			return
+		}
+		c.local = ap
+	})
+}
+
+// WithNoDelay sets TCP_NODELAY on the sockets: on (the default) sends
+// small writes at once; off lets the kernel coalesce them (Nagle's
+// algorithm). Unix sockets ignore it.
+func WithNoDelay(on bool) Option { return func(c *config) { c.noDelay = &on } }
+
+// WithKeepAlive turns TCP keep-alive probes on for the sockets, d being
+// both the idle time before the first probe and the interval between
+// probes (rounded to seconds); d < 0 turns them off; 0 (the default)
+// leaves the system's setting. A peer that vanished without a FIN or
+// reset is then detected: the socket fails with a timeout error.
+func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
 
 // WithHandler sets the event handler of a socket made by Connect or Send
 // (a server takes its Handler from Listen).

@@ -162,7 +162,7 @@ func (s *Socket) deliver() {
 		done = s.eofReadsLocked(nil)
 		callEOF := false
 		switch {
-		case s.cfg.halfOpen && !s.wrShut:
+		case s.halfOpen && !s.wrShut:
 			callEOF = s.h.OnEOF != nil
 		default:
 			s.wrShut = true // finish what is queued, then close

@@ -18,6 +18,7 @@ const (
 	readN readKind = iota
 	readLine
 	readUntil
+	readSome // 1 to n bytes, whatever is there (the net.Conn view's Read)
 )
 
 type readOp struct {
@@ -160,6 +161,12 @@ func (s *Socket) take(r *readOp) (raw []byte, n int, ok bool, err error) {
 		if n > 0 && avail[n-1] == '\r' {
 			n--
 		}
+	case readSome:
+		if len(avail) == 0 {
+			return nil, 0, false, nil
+		}
+		n = min(r.n, len(avail))
+		cut = n
 	case readUntil:
 		i := bytes.Index(avail, r.delim)
 		if i < 0 {
@@ -204,7 +211,7 @@ func (s *Socket) eofReadsLocked(done []func()) []func() {
 
 func (s *Socket) read(r readOp) *future.Future[[]byte] {
 	r.p = future.New[[]byte]()
-	f := r.p.Future()
+	f := traceOp(s, r.p.Future(), readNames[r.kind])
 	p := r.p
 	// A read that is cancelled (timer.Timeout, Cancel, WithContext, a
 	// join's loser) leaves the queue untouched by it: it never takes

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,11 @@ type Socket struct {
 	lp   *loop.Loop // the socket's loop
 	lc   *loop.Conn // its connection, kept after close for the addresses
 
+	// Tracing (trace.go): dialCtx is the traced ctx Connect dialled with,
+	// trace the socket's place in its pipeline; both nil when untraced.
+	dialCtx context.Context
+	trace   atomic.Pointer[sockTrace]
+
 	// Counters.
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
@@ -88,6 +94,7 @@ type Socket struct {
 	finalErr error // what OnClose was told
 	closeP   *future.Promise[struct{}]
 	dataV    any
+	halfOpen bool // WithHalfOpen, or taken over by Relay
 
 	// Writing (write.go).
 	out       [][]byte
@@ -125,6 +132,7 @@ type Socket struct {
 func newSocket(cfg *config, srv *Server, addr string) *Socket {
 	s := &Socket{id: socketIDs.Add(1), cfg: cfg, srv: srv, addr: addr}
 	s.h = &cfg.handler
+	s.halfOpen = cfg.halfOpen
 	if cfg.readTimeout > 0 || cfg.writeTimeout > 0 || cfg.idleTimeout > 0 {
 		s.to = &timeouts{read: cfg.readTimeout, write: cfg.writeTimeout, idle: cfg.idleTimeout}
 	}
@@ -164,6 +172,7 @@ func (s *Socket) open(c *loop.Conn) {
 	if s.lp == nil {
 		s.bind(c)
 	}
+	s.setSockOpts(c)
 	s.mu.Lock()
 	s.conn = c
 	if s.to != nil {
@@ -171,11 +180,29 @@ func (s *Socket) open(c *loop.Conn) {
 		s.armTimeoutsLocked()
 	}
 	s.mu.Unlock()
+	if future.Tracing() {
+		s.startTrace(s.dialCtx)
+	}
 	if logx.Debug() {
 		s.log("open", nil)
 	}
 	if fn := s.h.OnConnect; fn != nil {
 		s.callUser(func() { fn(s) })
+	}
+}
+
+// setSockOpts applies WithNoDelay and WithKeepAlive to a new connection.
+// Loop only. A failure is logged: the connection works without them.
+func (s *Socket) setSockOpts(c *loop.Conn) {
+	if s.cfg.noDelay != nil && !*s.cfg.noDelay {
+		if err := c.SetNoDelay(false); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
+	}
+	if s.cfg.keepAlive != 0 {
+		if err := c.SetKeepAlive(s.cfg.keepAlive); err != nil && logx.Debug() {
+			s.log("setsockopt", err)
+		}
 	}
 }
 
@@ -191,7 +218,7 @@ func (s *Socket) log(event string, err error, fields ...zap.Field) {
 	if err != nil {
 		fs = append(fs, zap.Error(err))
 	}
-	logx.L().Debug("tcp socket", fs...)
+	logx.L().Debug("tcp socket", s.traceFields(fs)...)
 }
 
 // callUser runs a user callback; a panic (recovered by future.Protect with

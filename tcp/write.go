@@ -1,6 +1,8 @@
 package tcp
 
 import (
+	"slices"
+
 	"go.uber.org/zap"
 
 	"github.com/goasync/goasync/future"
@@ -54,6 +56,7 @@ func (s *Socket) Write(p []byte) *future.Future[struct{}] {
 		s.log("write-queued", nil, zap.Int("bytes", len(p)), zap.Int("queued", s.queued))
 	}
 	pr := future.New[struct{}]()
+	traceOp(s, pr.Future(), "tcp.Write")
 	s.wwait = append(s.wwait, pendingWrite{end: s.accepted, p: pr})
 	if !s.blocked && s.queued > s.cfg.high {
 		s.blocked = true
@@ -250,6 +253,13 @@ func (s *Socket) Writable() *future.Future[struct{}] {
 	}
 	p := future.New[struct{}]()
 	s.writable = append(s.writable, p)
+	p.OnCancel(func(error) { // a cancelled wait leaves the list
+		s.mu.Lock()
+		if i := slices.Index(s.writable, p); i >= 0 {
+			s.writable = slices.Delete(s.writable, i, i+1)
+		}
+		s.mu.Unlock()
+	})
 	return p.Future()
 }
 

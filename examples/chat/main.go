@@ -20,17 +20,18 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	nethttp "net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/http"
 )
@@ -41,10 +42,7 @@ var page string
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "chat:", err)
-		os.Exit(1)
-	}
+	cli.Exit("chat", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // source is the parameter of GET /source.
@@ -91,9 +89,12 @@ func routes(hub *http.Hub, logf func(format string, args ...any)) *http.Router {
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("chat", cli.Usage{
+		Synopsis: []string{"chat [-listen ADDR | -port N] [-q]"},
+		Summary:  "An anonymous chat room (house's example): open the address it prints in a browser.",
+	}, stdout, stderr)
 	port := fs.Int("port", 4242, "TCP port to listen on (all interfaces); 0 picks a free one")
+	listen := fs.Listen(port)
 	quiet := fs.Bool("q", false, "do not log joins and messages")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,14 +106,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 
 	hub := http.NewHub()
-	srv, err := http.Listen(fmt.Sprintf(":%d", *port), routes(hub, logf))
+	srv, err := http.Listen(listen(), routes(hub, logf))
 	if err != nil {
 		return err
 	}
-	url := "http://localhost:" + strconv.Itoa(*port) + "/"
-	if a, ok := srv.Addr().(*net.TCPAddr); ok {
-		url = "http://localhost:" + strconv.Itoa(a.Port) + "/"
-	}
+	url := pageURL(srv.Addr())
 	fmt.Fprintf(stdout, "Chat room: Listening on %s; open %s\n", srv.Addr(), url)
 
 	<-ctx.Done()
@@ -121,4 +119,17 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	defer cancel()
 	_ = srv.Close(closeCtx) // open event streams are cut when closeCtx ends
 	return nil
+}
+
+// pageURL is the address to open in a browser: localhost when the server
+// listens on every interface, else the address it listens on.
+func pageURL(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := ap.Addr(); ip.IsUnspecified() {
+		return "http://localhost:" + strconv.Itoa(int(ap.Port())) + "/"
+	}
+	return "http://" + ap.String() + "/"
 }

@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/tcp"
 )
@@ -30,15 +30,14 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "daytime-client:", err)
-		os.Exit(1)
-	}
+	cli.Exit("daytime-client", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("daytime-client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("daytime-client", cli.Usage{
+		Synopsis: []string{"daytime-client [-host H] [-port N]"},
+		Summary:  "Connects to a daytime server and prints the line of time it sends.",
+	}, stdout, stderr)
 	host := fs.String("host", "localhost", "server host name or address")
 	port := fs.Int("port", 9999, "server port")
 	if err := fs.Parse(args); err != nil {

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,28 +18,29 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/tcp"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "daytime-server:", err)
-		os.Exit(1)
-	}
+	cli.Exit("daytime-server", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run serves until ctx ends, then closes the server gracefully.
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("daytime-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("daytime-server", cli.Usage{
+		Synopsis: []string{"daytime-server [-listen ADDR | -port N]"},
+		Summary:  "Sends every client the current time as one line, then closes the connection.",
+	}, stdout, stderr)
 	port := fs.Int("port", 9999, "TCP port to listen on (all interfaces); 0 picks a free one")
+	listen := fs.Listen(port)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 
-	srv, err := tcp.Listen(fmt.Sprintf(":%d", *port), tcp.Handler{
+	srv, err := tcp.Listen(listen(), tcp.Handler{
 		OnConnect: func(s *tcp.Socket) {
 			who := s.RemoteAddr()
 			fmt.Fprintf(stdout, "Got a connection from %s! Sending the time...\n", who)

@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/tcp"
 	"github.com/goasync/goasync/timer"
 )
@@ -34,10 +34,7 @@ func main() {
 	timer.Signal(ctx, os.Interrupt, syscall.SIGTERM).OnComplete(func(os.Signal, error) { cancel() })
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "delay-server:", err)
-		os.Exit(1)
-	}
+	cli.Exit("delay-server", err)
 }
 
 // response is the canned answer of cl-async's benchmark.
@@ -49,9 +46,12 @@ var response = []byte("HTTP/1.1 200 OK\r\n" +
 	"omglolwtf")
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("delay-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("delay-server", cli.Usage{
+		Synopsis: []string{"delay-server [-listen ADDR | -port N] [-delay D] [-stats D]"},
+		Summary:  "Answers each connection with a canned HTTP 200 after -delay and prints connection statistics.",
+	}, stdout, stderr)
 	port := fs.Int("port", 9999, "TCP port to listen on (all interfaces); 0 picks a free one")
+	listen := fs.Listen(port)
 	delay := fs.Duration("delay", 5*time.Second, "how long each request waits for its answer")
 	every := fs.Duration("stats", time.Second, "how often to print the statistics (0: never)")
 	if err := fs.Parse(args); err != nil {
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	var finished atomic.Int64
 
 	fmt.Fprintln(stdout, "Starting TCP server.")
-	srv, err := tcp.Listen(fmt.Sprintf(":%d", *port), tcp.Handler{
+	srv, err := tcp.Listen(listen(), tcp.Handler{
 		OnData: func(s *tcp.Socket, _ []byte) {
 			if s.Data() != nil {
 				return // one answer per connection

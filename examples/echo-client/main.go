@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -31,21 +30,21 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/tcp"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "echo-client:", err)
-		os.Exit(1)
-	}
+	cli.Exit("echo-client", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("echo-client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("echo-client", cli.Usage{
+		Synopsis: []string{"echo-client [-host H] [-port N] [-window BYTES] < LINES"},
+		Summary:  "Sends the lines of standard input to an echo server and prints the echoes on standard output.",
+	}, stdout, stderr)
 	host := fs.String("host", "localhost", "server host name or address")
 	port := fs.Int("port", 9999, "server port")
 	window := fs.Int("window", 32<<10, "bytes sent ahead of their echoes at most")
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	if *window < 1 {
-		return fmt.Errorf("-window %d: must be positive", *window)
+		return fs.Fail(fmt.Errorf("-window %d: must be positive", *window))
 	}
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
 

@@ -24,7 +24,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -32,16 +31,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/tcp"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "echo-server:", err)
-		os.Exit(1)
-	}
+	cli.Exit("echo-server", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // client is the per-socket state, kept with SetData.
@@ -58,20 +55,23 @@ type server struct {
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("echo-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.New("echo-server", cli.Usage{
+		Synopsis: []string{"echo-server [-listen ADDR | -port N] [-max-buffer BYTES] [-v]"},
+		Summary:  "Echoes every line a client sends; the line \"quit\" closes the connection.",
+	}, stdout, stderr)
 	port := fs.Int("port", 9999, "TCP port to listen on (all interfaces); 0 picks a free one")
+	listen := fs.Listen(port)
 	maxBuf := fs.Int("max-buffer", 64<<10, "bytes the server holds at most for one client")
 	verbose := fs.Bool("v", false, "print every line read")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *maxBuf < 2 {
-		return fmt.Errorf("-max-buffer %d: must be at least 2 (one byte and a newline)", *maxBuf)
+		return fs.Fail(fmt.Errorf("-max-buffer %d: must be at least 2 (one byte and a newline)", *maxBuf))
 	}
 	e := &server{max: *maxBuf, verbose: *verbose, out: stdout}
 
-	srv, err := tcp.Listen(fmt.Sprintf(":%d", *port), tcp.Handler{
+	srv, err := tcp.Listen(listen(), tcp.Handler{
 		OnConnect: e.onConnect,
 		OnData:    e.onData,
 		OnEOF:     e.onEOF,

@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -33,6 +32,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/goasync/goasync"
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/http"
 )
@@ -40,10 +40,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "fetch:", err)
-		os.Exit(1)
-	}
+	cli.Exit("fetch", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // result is the outcome of one URL.
@@ -56,12 +53,10 @@ type result struct {
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fetch [-v] [-timeout D] [-host H -port P] URL|/PATH...")
-		fs.PrintDefaults()
-	}
+	fs := cli.New("fetch", cli.Usage{
+		Synopsis: []string{"fetch [-v] [-timeout D] [-host H -port P] URL|/PATH..."},
+		Summary:  "Fetches every URL at once and prints, for each, the status, the body's length and the time it took.",
+	}, stdout, stderr)
 	host := fs.String("host", "localhost", "host for arguments given as /PATH")
 	port := fs.Int("port", 9999, "port for arguments given as /PATH")
 	timeout := fs.Duration("timeout", 30*time.Second, "bound on each fetch, body included")
@@ -70,8 +65,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 		return err
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("no URL to fetch")
+		return fs.Fail(errors.New("no URL to fetch"))
 	}
 	if *verbose {
 		log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()),

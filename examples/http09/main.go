@@ -28,7 +28,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -41,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/tcp"
 )
@@ -48,31 +48,31 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "http09:", err)
-		os.Exit(1)
-	}
+	cli.Exit("http09", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("http09", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := cli.New("http09", cli.Usage{
+		Synopsis: []string{"http09 -serve DIR [-listen ADDR | -port N]", "http09 -get PATH [-host H] [-port N]"},
+		Summary:  "An HTTP/0.9 file server (-serve) and client (-get).",
+	}, stdout, stderr)
 	serve := fl.String("serve", "", "server: serve the files under this directory")
 	get := fl.String("get", "", "client: the path to request, e.g. /index.html")
 	host := fl.String("host", "localhost", "client: server host")
 	port := fl.Int("port", 9999, "server: port to listen on (all interfaces, 0 picks one); client: server port")
+	listen := fl.Listen(port)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	switch {
 	case *serve != "" && *get != "":
-		return errors.New("-serve and -get exclude each other")
+		return fl.Fail(errors.New("-serve and -get exclude each other"))
 	case *serve != "":
-		return runServer(ctx, *serve, *port, stdout)
+		return runServer(ctx, *serve, listen(), stdout)
 	case *get != "":
 		return runClient(ctx, *get, net.JoinHostPort(*host, strconv.Itoa(*port)), stdout, stderr)
 	}
-	return errors.New("say -serve DIR (server) or -get PATH (client)")
+	return fl.Fail(errors.New("say -serve DIR (server) or -get PATH (client)"))
 }
 
 // ---------------------------------------------------------------- server
@@ -84,13 +84,13 @@ const (
 	chunk      = 64 << 10
 )
 
-func runServer(ctx context.Context, dir string, port int, stdout io.Writer) error {
+func runServer(ctx context.Context, dir, addr string, stdout io.Writer) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("-serve: %w", err)
 	}
 	defer root.Close()
-	srv, err := tcp.Listen(fmt.Sprintf(":%d", port), tcp.Handler{
+	srv, err := tcp.Listen(addr, tcp.Handler{
 		OnConnect: func(s *tcp.Socket) { handle(s, root, stdout) },
 	},
 		tcp.WithMaxBuffered(maxLine),        // the most a request line may take

@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -25,25 +24,21 @@ import (
 	"syscall"
 
 	"github.com/goasync/goasync/dns"
+	"github.com/goasync/goasync/examples/internal/cli"
 	"github.com/goasync/goasync/future"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "lookup:", err)
-		os.Exit(1)
-	}
+	cli.Exit("lookup", run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lookup [-4|-6] [-server ADDR] HOST...\n       lookup [-server ADDR] -x ADDR")
-		fs.PrintDefaults()
-	}
+	fs := cli.New("lookup", cli.Usage{
+		Synopsis: []string{"lookup [-4|-6] [-server ADDR] HOST...", "lookup [-server ADDR] -x ADDR"},
+		Summary:  "Looks the host names up at once and prints every address (or, with -x, the names of an address).",
+	}, stdout, stderr)
 	v4 := fs.Bool("4", false, "IPv4 addresses only")
 	v6 := fs.Bool("6", false, "IPv6 addresses only")
 	server := fs.String("server", "", "name server to ask, IP or IP:port (default: those of /etc/resolv.conf)")
@@ -55,7 +50,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	var opts []dns.Option
 	switch {
 	case *v4 && *v6:
-		return errors.New("-4 and -6 exclude each other")
+		return fs.Fail(errors.New("-4 and -6 exclude each other"))
 	case *v4:
 		opts = append(opts, dns.WithFamily(dns.FamilyV4))
 	case *v6:
@@ -71,7 +66,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 
 	if *reverse != "" {
 		if fs.NArg() > 0 {
-			return errors.New("-x takes one address and no host names")
+			return fs.Fail(errors.New("-x takes one address and no host names"))
 		}
 		ip, err := netip.ParseAddr(*reverse)
 		if err != nil {
@@ -89,8 +84,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 
 	hosts := fs.Args()
 	if len(hosts) == 0 {
-		fs.Usage()
-		return errors.New("no host to look up")
+		return fs.Fail(errors.New("no host to look up"))
 	}
 	lookups := make([]*future.Future[[]netip.Addr], len(hosts))
 	for i, h := range hosts {

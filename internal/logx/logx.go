@@ -17,7 +17,12 @@ type state struct {
 	debug bool
 }
 
-var cur atomic.Pointer[state]
+var (
+	cur atomic.Pointer[state]
+	// debugOn mirrors cur's debug flag in one word, so that Debug, which
+	// hot paths call once per step, is a single load.
+	debugOn atomic.Bool
+)
 
 func init() { Set(nil) }
 
@@ -26,7 +31,9 @@ func Set(l *zap.Logger) {
 	if l == nil {
 		l = zap.NewNop()
 	}
-	cur.Store(&state{l: l, debug: l.Core().Enabled(zapcore.DebugLevel)})
+	st := &state{l: l, debug: l.Core().Enabled(zapcore.DebugLevel)}
+	cur.Store(st)
+	debugOn.Store(st.debug)
 }
 
 // L returns the library logger. It is never nil.
@@ -34,4 +41,4 @@ func L() *zap.Logger { return cur.Load().l }
 
 // Debug reports whether the library logger records debug entries, so callers
 // can skip building fields that would be thrown away.
-func Debug() bool { return cur.Load().debug }
+func Debug() bool { return debugOn.Load() }

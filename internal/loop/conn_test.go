@@ -433,7 +433,9 @@ func TestConnectionCapAndCounters(t *testing.T) {
 		cs = append(cs, c)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for (ln.Count() != 3 || ln.Rejected() != 3) && time.Now().Before(deadline) {
+	// A connection is counted by the listener at accept and in ConnsIn
+	// once its loop has opened it: wait for both.
+	for (ln.Count() != 3 || ln.Rejected() != 3 || stats.ConnsIn.Load()-in0 != 3) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if ln.Count() != 3 || ln.Rejected() != 3 {

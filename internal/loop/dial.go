@@ -36,12 +36,30 @@ type dialOp struct {
 // (an *os.SyscallError: errors.Is(err, syscall.ECONNREFUSED) works), or
 // with ErrClosed when the runtime shuts down. Canceling it aborts the dial.
 func (r *Runtime) Dial(ctx context.Context, network, addr string, h ConnHandler) *future.Future[*Conn] {
+	return r.DialFrom(ctx, network, "", addr, h)
+}
+
+// DialFrom is Dial from the local address local ("ip:port", port 0 for
+// any; "" for the kernel's choice): the socket is bound to it before the
+// connect.
+func (r *Runtime) DialFrom(ctx context.Context, network, local, addr string, h ConnHandler) *future.Future[*Conn] {
 	if network != "tcp" && network != "tcp4" && network != "tcp6" && network != "unix" {
 		return future.Rejected[*Conn](fmt.Errorf("goasync runtime: dial: unsupported network %q", network))
 	}
 	family, sa, err := sockaddr(network, addr, false)
 	if err != nil {
 		return future.Rejected[*Conn](fmt.Errorf("goasync runtime: dial %s %q: %w", network, addr, err))
+	}
+	var lsa unix.Sockaddr
+	if local != "" {
+		lfam, l, err := sockaddr(network, local, true)
+		if err == nil && lfam != family {
+			err = fmt.Errorf("address family differs from %q", addr)
+		}
+		if err != nil {
+			return future.Rejected[*Conn](fmt.Errorf("goasync runtime: dial %s from %q: %w", network, local, err))
+		}
+		lsa = l
 	}
 	if r.Stopped() {
 		return future.Rejected[*Conn](ErrClosed)
@@ -60,12 +78,12 @@ func (r *Runtime) Dial(ctx context.Context, network, addr string, h ConnHandler)
 	op.p.OnCancel(func(cause error) {
 		l.Execute(func() { op.fail(cause) })
 	})
-	l.Execute(func() { op.connect(family, sa) })
+	l.Execute(func() { op.connect(family, lsa, sa) })
 	return op.p.Future()
 }
 
 // connect runs on the loop.
-func (op *dialOp) connect(family int, sa unix.Sockaddr) {
+func (op *dialOp) connect(family int, lsa, sa unix.Sockaddr) {
 	if op.done {
 		return
 	}
@@ -81,6 +99,12 @@ func (op *dialOp) connect(family int, sa unix.Sockaddr) {
 	c := &Conn{dial: op}
 	op.l.register(&c.FD, fd, c)
 	op.c = c
+	if lsa != nil {
+		if err := unix.Bind(fd, lsa); err != nil {
+			op.fail(os.NewSyscallError("bind", err))
+			return
+		}
+	}
 	for {
 		err = unix.Connect(fd, sa)
 		if err != unix.EINTR {

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/stats"
 )
 
 // Events is what the poller reported for a descriptor, the same on every
@@ -72,6 +73,7 @@ func (l *Loop) register(f *FD, fd int, h Handler) {
 	}
 	l.fds[fd] = f
 	l.nfds++
+	stats.Sockets.Add(1)
 }
 
 // Fd returns the descriptor number (-1 once closed).
@@ -113,6 +115,7 @@ func (f *FD) Close() error {
 	if f.closed.Swap(true) {
 		return nil
 	}
+	stats.Sockets.Add(-1)
 	f.release()
 	l := f.loop
 	if l.gone() {

@@ -239,8 +239,8 @@ func (s *lsock) OnEvent(Events) {
 		}
 		s.backoff = 0
 		if max := ln.cfg.MaxConns; max > 0 && ln.conns.Load() >= int64(max) {
+			ln.rejected.Add(1) // counted before the peer can see the close
 			unix.Close(nfd)
-			ln.rejected.Add(1)
 			continue
 		}
 		ln.conns.Add(1)

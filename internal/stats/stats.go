@@ -11,13 +11,14 @@ import "sync/atomic"
 // Counters of the whole library. Gauges go up and down; totals only go up.
 var (
 	Loops          atomic.Int64 // gauge: running event loops
-	ConnsIn        atomic.Int64 // gauge: open accepted connections
-	ConnsOut       atomic.Int64 // gauge: open outbound connections
+	ConnsIn        atomic.Int64 // gauge: open accepted tcp/unix sockets, OnConnect to OnClose (half-open included)
+	ConnsOut       atomic.Int64 // gauge: open connected tcp/unix sockets, same meaning; DNS query sockets are not counted
+	Sockets        atomic.Int64 // gauge: descriptors registered on the event loops (connections, listeners, DNS query sockets)
 	Timers         atomic.Int64 // gauge: armed timers
 	PendingFutures atomic.Int64 // gauge: root promises (New, Go, timers) not yet settled; derived futures are not counted
-	AcceptedTotal  atomic.Int64 // total: connections accepted
-	DialedTotal    atomic.Int64 // total: outbound connections established
-	ClosedTotal    atomic.Int64 // total: connections closed, either side
+	AcceptedTotal  atomic.Int64 // total: tcp/unix sockets accepted
+	DialedTotal    atomic.Int64 // total: tcp/unix sockets connected
+	ClosedTotal    atomic.Int64 // total: tcp/unix sockets closed, either side
 	BytesRead      atomic.Int64 // total: bytes read from sockets
 	BytesWritten   atomic.Int64 // total: bytes written to sockets
 )
@@ -27,6 +28,7 @@ type Snapshot struct {
 	Loops          int64
 	ConnsIn        int64
 	ConnsOut       int64
+	Sockets        int64
 	Timers         int64
 	PendingFutures int64
 	AcceptedTotal  int64
@@ -43,6 +45,7 @@ func Read() Snapshot {
 		Loops:          Loops.Load(),
 		ConnsIn:        ConnsIn.Load(),
 		ConnsOut:       ConnsOut.Load(),
+		Sockets:        Sockets.Load(),
 		Timers:         Timers.Load(),
 		PendingFutures: PendingFutures.Load(),
 		AcceptedTotal:  AcceptedTotal.Load(),

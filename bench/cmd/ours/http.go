@@ -11,10 +11,13 @@ func init() {
 	register("http", kind{run: httpServer})
 }
 
-// httpServer answers every request with "hello" (the same handler as the
-// peers: text/plain, 5 bytes).
+// httpServer answers "hello" (the same reply as the peers: text/plain, 5
+// bytes) through the Router, as users write it, at / and /hello.
 func httpServer(o *options) error {
-	h := ghttp.Func(func(*nethttp.Request) *ghttp.Response { return ghttp.Text(200, "hello") })
+	hello := ghttp.Func(func(*nethttp.Request) *ghttp.Response { return ghttp.Text(200, "hello") })
+	h := ghttp.NewRouter()
+	h.Handle("GET /{$}", hello)
+	h.Handle("GET /hello", hello)
 	_, err := ghttp.Listen(o.addr, h, ghttp.WithTCPOptions(tcp.WithMulticore(true), tcp.WithReusePort(o.reuseport)))
 	return err
 }

@@ -6,12 +6,14 @@ package extest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,4 +219,74 @@ func StartProcess(t testing.TB, bin string, args ...string) (port string, stdout
 	})
 	m := stdout.WaitFor(t, `Listening on \S*:(\d+)`)
 	return m[1], stdout
+}
+
+// CheckHelp builds examples/NAME and checks its command line as a new user
+// meets it: -h, -help and --help each exit with status 0 and print on
+// standard output (and nothing on standard error) a usage that starts with
+// "usage: NAME" and lists every flag of flags ("-listen", "-port"...); an
+// unknown flag exits with status 2 and prints the error and the usage on
+// standard error.
+func CheckHelp(t testing.TB, name string, flags ...string) {
+	t.Helper()
+	bin := Build(t, name)
+	for _, h := range []string{"-h", "-help", "--help"} {
+		code, stdout, stderr := runBinary(t, bin, h)
+		if code != 0 {
+			t.Errorf("%s %s: exit status %d, want 0; stderr:\n%s", name, h, code, stderr)
+		}
+		if stderr != "" {
+			t.Errorf("%s %s: wrote to stderr:\n%s", name, h, stderr)
+		}
+		if !strings.HasPrefix(stdout, "usage: "+name) {
+			t.Errorf("%s %s: stdout does not start with %q:\n%s", name, h, "usage: "+name, stdout)
+		}
+		for _, f := range flags {
+			if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(f) + `\s`).MatchString(stdout) {
+				t.Errorf("%s %s: the usage does not list %s:\n%s", name, h, f, stdout)
+			}
+		}
+	}
+	code, stdout, stderr := runBinary(t, bin, "-no-such-flag")
+	if code != 2 || stdout != "" ||
+		!strings.Contains(stderr, "flag provided but not defined: -no-such-flag") || !strings.Contains(stderr, "usage: "+name) {
+		t.Errorf("%s -no-such-flag: exit status %d, want 2 with the error and the usage on stderr; stdout:\n%s\nstderr:\n%s",
+			name, code, stdout, stderr)
+	}
+}
+
+// runBinary runs bin with args and no input, bounded by Wait, and returns
+// its exit status and output.
+func runBinary(t testing.TB, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("%s %v: %v", bin, args, err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// ListenArgs are the arguments that make an example server listen on
+// 127.0.0.1 only, on a free port, with -listen.
+var ListenArgs = []string{"-listen", "127.0.0.1:0"}
+
+// CheckListen checks that srv, started with ListenArgs, says it listens on
+// 127.0.0.1 (not on every interface) and returns the address to dial.
+func CheckListen(t testing.TB, srv *Server) string {
+	t.Helper()
+	m := srv.Out.WaitFor(t, `Listening on (\S*):(\d+)`)
+	if m[1] != "127.0.0.1" {
+		t.Fatalf("-listen 127.0.0.1:0: the server listens on %s:%s; stdout:\n%s", m[1], m[2], srv.Out.String())
+	}
+	return "127.0.0.1:" + srv.Port
 }

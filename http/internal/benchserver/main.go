@@ -27,6 +27,7 @@ func main() {
 	impl := flag.String("impl", "ours", "ours or nethttp")
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	loops := flag.Int("loops", 1, "event loops (ours)")
+	reuse := flag.Bool("reuse", false, "ahttp.WithRequestReuse (ours; off by default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -44,8 +45,15 @@ func main() {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	switch *impl {
 	case "ours":
-		h := ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") })
-		s, err := ahttp.Listen(*addr, h, ahttp.WithTCPOptions(tcp.WithLoops(*loops)))
+		// The "hello" handler through the Router, as users write it.
+		h := ahttp.NewRouter()
+		h.Handle("GET /hello", ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") }))
+		h.Handle("GET /{$}", ahttp.Func(func(r *nethttp.Request) *ahttp.Response { return ahttp.Text(200, "hello") }))
+		opts := []ahttp.ServerOption{ahttp.WithTCPOptions(tcp.WithLoops(*loops))}
+		if *reuse {
+			opts = append(opts, ahttp.WithRequestReuse())
+		}
+		s, err := ahttp.Listen(*addr, h, opts...)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -1,0 +1,9 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/goasync/goasync/examples/internal/extest"
+)
+
+func TestHelpExitsZero(t *testing.T) { extest.CheckHelp(t, "daytime-client", "-host", "-port") }

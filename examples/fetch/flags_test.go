@@ -1,0 +1,11 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/goasync/goasync/examples/internal/extest"
+)
+
+func TestHelpExitsZero(t *testing.T) {
+	extest.CheckHelp(t, "fetch", "-host", "-port", "-timeout", "-v")
+}

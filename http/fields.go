@@ -1,0 +1,240 @@
+package http
+
+import (
+	"bytes"
+	nethttp "net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// This file holds what the request and response head parsers share:
+// checking and canonicalizing header lines, building the header map over
+// the head's string, and the small field parsers.
+
+// tokenTable marks the bytes allowed in a token (method, field name).
+var tokenTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = httpguts.IsTokenRune(rune(c))
+	}
+	return t
+}()
+
+// commonHeaders interns canonical header names: net/textproto's list and
+// the names browsers, curl and HTTP clients send most.
+var commonHeaders = func() map[string]string {
+	m := make(map[string]string)
+	for _, k := range []string{
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
+		"Authorization", "Cache-Control", "Connection", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Type", "Cookie", "Date", "Dnt", "Etag", "Expect", "Expires",
+		"Forwarded", "From", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+		"If-Unmodified-Since", "Keep-Alive", "Last-Modified", "Location", "Origin", "Pragma",
+		"Priority", "Range", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
+		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Server",
+		"Set-Cookie", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Upgrade-Insecure-Requests",
+		"User-Agent", "Via", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "X-Requested-With",
+	} {
+		m[k] = k
+	}
+	return m
+}()
+
+// field is one header line of a head being parsed: offsets into the head.
+type field struct {
+	name, nameEnd, val, valEnd int32
+}
+
+// scanFields checks the header lines of head b, the first starting at pos,
+// each ending at its entry of ends: a name of token bytes (no whitespace before the colon), a
+// value of valid bytes; no obsolete line folding. It canonicalizes each
+// name in place, as net/textproto does, and records the offsets of name
+// and trimmed value in p.fields.
+func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
+	fields := p.fields[:0]
+	for _, e32 := range ends {
+		e := int(e32)
+		ln := b[pos:e]
+		colon := indexByteFrom(ln, 0, ':')
+		if colon <= 0 {
+			if colon < 0 && len(ln) > 0 && (ln[0] == ' ' || ln[0] == '\t') {
+				return errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
+			}
+			return errStatus(nethttp.StatusBadRequest, "malformed header line")
+		}
+		upper := true
+		for i := range colon {
+			c := ln[i]
+			if !tokenTable[c] {
+				if c == ' ' || c == '\t' {
+					return errStatus(nethttp.StatusBadRequest, "whitespace in header name")
+				}
+				return errStatus(nethttp.StatusBadRequest, "invalid header name")
+			}
+			if upper && 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			} else if !upper && 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			ln[i] = c
+			upper = c == '-'
+		}
+		vs, ve := colon+1, len(ln)
+		for i := vs; i < ve; i++ {
+			if c := ln[i]; (c < ' ' && c != '\t') || c == 0x7f {
+				return errStatus(nethttp.StatusBadRequest, "invalid header value")
+			}
+		}
+		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
+			vs++
+		}
+		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
+			ve--
+		}
+		fields = append(fields, field{int32(pos), int32(pos + colon), int32(pos + vs), int32(pos + ve)})
+		pos = e + 2
+	}
+	p.fields = fields
+	return nil
+}
+
+// fieldFacts is what header found besides the map.
+type fieldFacts struct {
+	te    []string // Transfer-Encoding values (not in the map)
+	hosts int      // Host fields (not in the map, with dropHost)
+	host  string   // the last Host value
+}
+
+// header fills hdr (an empty map, or nil to make one) with the fields
+// scanFields recorded in b,
+// whose string view is s: values are substrings of s, common names are
+// interned, and single values use inline (one slot per field) as backing
+// store when it is large enough. Transfer-Encoding is left out of the map
+// (net/http removes it), and Host too with dropHost (as net/http's server
+// does).
+func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, hdr nethttp.Header) (nethttp.Header, fieldFacts) {
+	var ff fieldFacts
+	fields := p.fields
+	vals := inline
+	if len(fields) <= len(inline) {
+		vals = inline[:len(fields)]
+	} else {
+		vals = make([]string, len(fields))
+	}
+	switch {
+	case hdr != nil: // an empty map to reuse (WithRequestReuse)
+	case len(fields) <= 1: // none, or only Host: the small-map path
+		hdr = make(nethttp.Header)
+	default:
+		hdr = make(nethttp.Header, len(fields))
+	}
+	for i, f := range fields {
+		key, ok := commonHeaders[string(b[f.name:f.nameEnd])]
+		if !ok {
+			key = s[f.name:f.nameEnd]
+		}
+		v := s[f.val:f.valEnd]
+		switch {
+		case key == "Host" && dropHost:
+			ff.hosts++
+			ff.host = v
+			continue
+		case key == "Transfer-Encoding":
+			ff.te = append(ff.te, v)
+			continue
+		}
+		if vv := hdr[key]; vv != nil {
+			hdr[key] = append(vv, v)
+			continue
+		}
+		vals[i] = v
+		hdr[key] = vals[i : i+1 : i+1]
+	}
+	return hdr, ff
+}
+
+// parseLength parses a Content-Length value as net/http does (decimal,
+// at most 2^63-1).
+func parseLength(v string) (int64, bool) {
+	if v == "" || len(v) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// trailerKeys returns the declared trailer keys of a chunked message
+// (Request.Trailer, values nil), refusing keys that may not be trailers.
+func trailerKeys(vv []string) (nethttp.Header, error) {
+	tr := make(nethttp.Header)
+	for _, v := range vv {
+		for _, k := range strings.Split(v, ",") {
+			k = textproto.TrimString(k)
+			if k == "" {
+				continue
+			}
+			k = nethttp.CanonicalHeaderKey(k)
+			switch k {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				return nil, errStatus(nethttp.StatusBadRequest, "bad trailer key "+strconv.Quote(k))
+			}
+			tr[k] = nil
+		}
+	}
+	if len(tr) == 0 {
+		return nil, nil
+	}
+	return tr, nil
+}
+
+// lineEnds appends to dst the offset of the CR of every line of head but
+// the empty last one (the headScanner guarantees every CR starts a CRLF).
+func lineEnds(head []byte, dst []int32) []int32 {
+	for pos := 0; pos < len(head); {
+		i := bytes.IndexByte(head[pos:], '\r')
+		if i <= 0 {
+			break
+		}
+		dst = append(dst, int32(pos+i))
+		pos += i + 2
+	}
+	return dst
+}
+
+func indexByteFrom(b []byte, from int, c byte) int {
+	for i := from; i < len(b); i++ {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func asciiEqualFoldString(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

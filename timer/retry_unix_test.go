@@ -1,0 +1,5 @@
+package timer
+
+import "syscall"
+
+func errRefusedSyscall() error { return syscall.ECONNREFUSED }
