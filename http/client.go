@@ -131,6 +131,12 @@ func (c *Client) Do(ctx context.Context, req *nethttp.Request) *future.Future[*n
 		return future.Rejected[*nethttp.Response](err)
 	}
 	x := c.newCall(ctx, req, body)
+	if future.Tracing() {
+		// A step of ctx's pipeline (or a root); the connect, its lookups
+		// and the redirects nest below it.
+		f := future.Trace(ctx, x.p.Future(), "http "+req.Method+" "+req.URL.Redacted())
+		x.ctx = future.TraceContext(ctx, f)
+	}
 	x.roundTrip()
 	return x.p.Future()
 }

@@ -418,12 +418,51 @@ func (c *conn) dispatch(p parsedRequest, up *upload) {
 // A panic (recovered by future.Protect, with its stack) answers 500; a nil
 // future counts as a nil response (also 500).
 func (c *conn) call(req *nethttp.Request) (resp *Response, f *future.Future[*Response]) {
-	if perr := future.Protect(func() { resp, f = serveEither(c.srv.h, req, c.ctx) }); perr != nil {
+	ctx := c.ctx
+	var root *future.Promise[*Response]
+	if future.Tracing() {
+		ctx, root = c.traceRequest(req)
+	}
+	if perr := future.Protect(func() { resp, f = serveEither(c.srv.h, req, ctx) }); perr != nil {
 		logx.L().Error("http: handler panic", zap.Any("panic", perr.Value), zap.String("path", req.URL.Path),
 			zap.ByteString("stack", perr.Stack))
-		return Error(nethttp.StatusInternalServerError, ""), nil
+		resp, f = Error(nethttp.StatusInternalServerError, ""), nil
+	}
+	if root != nil {
+		endRequestTrace(root, resp, f)
 	}
 	return resp, f
+}
+
+// traceRequest makes the request a root of its own pipeline, named after
+// the request's X-Request-Id when it has one (so a proxy's or client's id
+// joins), and returns the context the handler sees: what it starts from
+// r.Context() nests below the request.
+func (c *conn) traceRequest(req *nethttp.Request) (context.Context, *future.Promise[*Response]) {
+	base := c.ctx
+	if id := req.Header.Get("X-Request-Id"); id != "" {
+		base = future.WithTraceID(base, id)
+	}
+	root := future.New[*Response]()
+	rf := future.Trace(base, root.Future(), "http serve "+req.Method+" "+req.URL.Path)
+	rf.OnComplete(func(*Response, error) {}) // a record, not an unhandled rejection
+	return future.TraceContext(base, rf), root
+}
+
+// endRequestTrace settles a traced request's step with the handler's
+// outcome.
+func endRequestTrace(root *future.Promise[*Response], resp *Response, f *future.Future[*Response]) {
+	if f == nil {
+		root.Resolve(resp)
+		return
+	}
+	f.OnComplete(func(r *Response, err error) {
+		if err != nil {
+			root.Reject(err)
+		} else {
+			root.Resolve(r)
+		}
+	})
 }
 
 func (ex *exchange) settle(resp *Response, err error) {

@@ -187,6 +187,11 @@ func TestRelayFullDuplex(t *testing.T) {
 // reset.
 func TestRelayPeerResetResetsTheOtherSide(t *testing.T) {
 	backend := goBackend(t, func(c *net.TCPConn) {
+		// Wait for the client's byte: both connects have finished then.
+		// (Resetting at once can beat a dialer to its SO_ERROR check, and
+		// the connect itself then reports ECONNRESET, with Go's net as
+		// with the loops.)
+		io.ReadFull(c, make([]byte, 1))
 		c.Write(make([]byte, 1<<20))
 		c.SetLinger(0)
 	})
@@ -196,6 +201,7 @@ func TestRelayPeerResetResetsTheOtherSide(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.Write([]byte{1})
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	n, err := io.Copy(io.Discard, c)
 	if !errors.Is(err, syscall.ECONNRESET) {

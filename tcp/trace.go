@@ -58,6 +58,7 @@ func (s *Socket) startTrace(parent context.Context) {
 	name += s.peer() + " (socket " + strconv.FormatUint(s.id, 10) + ")"
 	life := future.New[struct{}]()
 	lf := future.Trace(parent, life.Future(), name)
+	lf.OnComplete(func(struct{}, error) {}) // a record, not an unhandled rejection
 	tid, step := future.StepOf(lf)
 	s.trace.Store(&sockTrace{ctx: future.TraceContext(parent, lf), tid: tid, step: step, life: life})
 }

@@ -312,6 +312,9 @@ func (c *Conn) Close() error {
 // discardInput reads and drops what the kernel holds, up to limit bytes.
 func (c *Conn) discardInput(limit int) {
 	buf := c.loop.buf
+	if c.loop.gone() {
+		buf = make([]byte, 16<<10) // the loop's buffer is nobody's now
+	}
 	for limit > 0 {
 		n, err := unix.Read(c.fd, buf)
 		if err == unix.EINTR {

@@ -110,7 +110,7 @@ func (f *FD) SetInterest(read, write, edge bool) error {
 }
 
 // Close removes the descriptor from the poller and closes it. It must run
-// on the loop.
+// on the loop (or, once the loop has exited, anywhere: see Execute).
 func (f *FD) Close() error {
 	if f.closed.Swap(true) {
 		return nil
@@ -118,6 +118,10 @@ func (f *FD) Close() error {
 	stats.Sockets.Add(-1)
 	f.release()
 	l := f.loop
+	if l.gone() {
+		// The loop has exited: its tables are not touched any more.
+		return unix.Close(f.fd)
+	}
 	if f.fd < len(l.fds) && l.fds[f.fd] == f {
 		l.fds[f.fd] = nil
 		l.nfds--

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
@@ -35,6 +36,13 @@ type Loop struct {
 	stopping atomic.Bool
 	inflight atomic.Int64
 	done     chan struct{}
+
+	// Tasks handed over while the loop stops run on the loop goroutine
+	// after it told every descriptor (late); once that is drained the loop
+	// has exited and Execute runs functions on the caller.
+	lateMu sync.Mutex
+	late   []func()
+	exited atomic.Bool
 }
 
 func newLoop(rt *Runtime, id int) (*Loop, error) {
@@ -73,10 +81,12 @@ func (l *Loop) run(ready chan struct{}) {
 			runtime.Gosched()
 		}
 	}
-	// Everything still registered settles; tasks queued after the stop
-	// already ran (the stop task was the last one queued).
+	// Everything still registered settles; tasks queued before the stop
+	// already ran (the stop task was the last one queued), those handed
+	// over since run here, after it.
 	l.stopAll()
 	l.timers.stop()
+	l.drainLate()
 	_ = l.poller.Close()
 	stats.Loops.Add(-1)
 	unmark() // the thread ends with this goroutine: its id is not reused for a marked loop
@@ -99,6 +109,25 @@ func (l *Loop) stopAll() {
 	l.grave = nil
 }
 
+// drainLate runs the tasks handed over while the loop stopped, until none
+// is left; then the loop counts as exited.
+func (l *Loop) drainLate() {
+	for {
+		l.lateMu.Lock()
+		batch := l.late
+		l.late = nil
+		if len(batch) == 0 {
+			l.exited.Store(true)
+			l.lateMu.Unlock()
+			return
+		}
+		l.lateMu.Unlock()
+		for _, fn := range batch {
+			l.runProtected(fn)
+		}
+	}
+}
+
 // stop makes the loop exit after every task queued so far, and waits.
 func (l *Loop) stop() {
 	l.stopping.Store(true)
@@ -114,14 +143,15 @@ func (l *Loop) stop() {
 func stopTask(any) error { return errorx.ErrEngineShutdown }
 
 // Execute runs fn on the loop, after the tasks queued before it (FIFO). It
-// is safe from any goroutine. Once the loop has stopped, fn runs at once on
-// the calling goroutine, so work handed to a stopped loop still settles
-// its futures instead of being lost.
+// is safe from any goroutine. While the loop stops, fn runs on the loop
+// goroutine after every descriptor was told; once the loop has exited, fn
+// runs at once on the calling goroutine, so work handed to a stopped loop
+// still settles its futures instead of being lost.
 func (l *Loop) Execute(fn func()) {
 	l.inflight.Add(1)
 	if l.stopping.Load() {
 		l.inflight.Add(-1)
-		l.runProtected(fn)
+		l.handOver(fn)
 		return
 	}
 	// HighPriority: netpoll keeps one FIFO for it; LowPriority tasks may
@@ -129,9 +159,28 @@ func (l *Loop) Execute(fn func()) {
 	err := l.poller.Trigger(queue.HighPriority, l.task, fn)
 	l.inflight.Add(-1)
 	if err != nil {
-		l.runProtected(fn)
+		l.handOver(fn)
 	}
 }
+
+// handOver runs fn for a stopping loop: queued for the loop goroutine
+// until it has exited, then on the caller.
+func (l *Loop) handOver(fn func()) {
+	if !l.exited.Load() {
+		l.lateMu.Lock()
+		if !l.exited.Load() {
+			l.late = append(l.late, fn)
+			l.lateMu.Unlock()
+			return
+		}
+		l.lateMu.Unlock()
+	}
+	l.runProtected(fn)
+}
+
+// gone reports whether the loop goroutine has exited: descriptors are
+// then closed by whoever holds them, without the loop's tables.
+func (l *Loop) gone() bool { return l.exited.Load() }
 
 // task runs one queued function; a method value made once per loop.
 func (l *Loop) task(p any) error {

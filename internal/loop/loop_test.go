@@ -122,3 +122,47 @@ func TestDefaultIsLazyAndRestartable(t *testing.T) {
 		t.Fatal("Default after shutdown is not a fresh runtime")
 	}
 }
+
+// TestShutdownRacesWithHandedWork: while a runtime shuts down, other
+// goroutines keep handing work to its loops (closing connections, as tcp
+// does from user goroutines). Every function runs once, on the loop while
+// it still drains, or on the caller once it has exited; the race detector
+// checks that the loop's tables are never touched from two goroutines.
+func TestShutdownRacesWithHandedWork(t *testing.T) {
+	r, err := New(WithLoops(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(*Conn) ConnHandler { return newRecorder(false) }
+	ln, err := r.Listen("tcp", "127.0.0.1:0", h, ListenConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []*Conn
+	for i := 0; i < 40; i++ {
+		c, err := r.Dial(context.Background(), "tcp", ln.Addr().String(), newRecorder(false)).Await(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	var ran sync.WaitGroup
+	start := make(chan struct{})
+	for _, c := range conns {
+		ran.Add(1)
+		go func() {
+			<-start
+			c.Loop().Execute(func() {
+				defer ran.Done()
+				_ = c.Close()
+			})
+		}()
+	}
+	close(start)
+	if err := r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { ran.Wait(); close(done) }()
+	wait(t, done, 10*time.Second, "every handed function to run")
+}
