@@ -33,7 +33,14 @@ func init() {
 // SetLogger installs l as the logger of the whole library; nil restores the
 // default no-op logger. At debug level every named future step and every
 // socket event is logged with structured fields.
-func SetLogger(l *zap.Logger) { logx.Set(l) }
+//
+// gnet's own log lines (its poller's rare errors) go through l too, named
+// "gnet", at gnet's levels; gnet's logger is process-wide, so this applies
+// to every gnet user of the process.
+func SetLogger(l *zap.Logger) {
+	logx.Set(l)
+	loop.RouteGnetLogs()
+}
 
 // Shutdown stops the shared runtime: listeners close, connections close,
 // and every pending future it owns settles with an error. It returns ctx's

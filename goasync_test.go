@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	gnetlog "github.com/panjf2000/gnet/v2/pkg/logging"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -163,5 +164,22 @@ func TestHalfOpenSocketStillCounts(t *testing.T) {
 			t.Fatalf("ConnsIn %d after close, want %d", goasync.ReadStats().ConnsIn, base.ConnsIn)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// gnet's own log lines (its netpoll logs through gnet's default logger) go
+// through the library logger at their level, and nowhere with the default
+// no-op logger.
+func TestGnetLogsGoThroughTheLibraryLogger(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	goasync.SetLogger(zap.New(core))
+	defer goasync.SetLogger(nil)
+	gnetlog.Errorf("error occurs in epoll: %v", "simulated")
+	gnetlog.Warnf("failed to wake up the poller: %v", "simulated")
+	if e := logs.FilterMessage("error occurs in epoll: simulated").All(); len(e) != 1 || e[0].Level != zapcore.ErrorLevel || e[0].LoggerName != "gnet" {
+		t.Fatalf("gnet's error line: %+v (all: %v)", e, logs.All())
+	}
+	if e := logs.FilterMessage("failed to wake up the poller: simulated").All(); len(e) != 1 || e[0].Level != zapcore.WarnLevel {
+		t.Fatalf("gnet's warning: %+v", e)
 	}
 }

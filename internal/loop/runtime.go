@@ -84,6 +84,7 @@ func ShutdownDefault(ctx context.Context) error {
 
 // New starts a runtime with its loops.
 func New(opts ...Option) (*Runtime, error) {
+	routeGnetLogsOnce()
 	cfg := config{}
 	for _, o := range opts {
 		if o != nil {
