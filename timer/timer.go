@@ -130,7 +130,12 @@ func Timeout[T any](f *future.Future[T], d time.Duration, opts ...Option) *futur
 		sched.add(&t.e)
 	}
 	f.OnComplete(t.settle)
-	return t.p.Future()
+	out := t.p.Future()
+	if future.Tracing() {
+		// The pipeline goes on through the timeout (a step below f's).
+		future.Follow(out, f, "timeout "+d.String())
+	}
+	return out
 }
 
 type timeout[T any] struct {
