@@ -237,8 +237,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	return retryWrite("write", func() (int, error) { return unix.Write(c.fd, p) })
+}
+
+// retryWrite runs one nonblocking write call: again on EINTR, nothing
+// written on EAGAIN, the bytes counted on success.
+func retryWrite(op string, write func() (int, error)) (int, error) {
 	for {
-		n, err := unix.Write(c.fd, p)
+		n, err := write()
 		switch err {
 		case nil:
 			stats.BytesWritten.Add(int64(n))
@@ -248,7 +254,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		case unix.EAGAIN:
 			return 0, nil
 		default:
-			return 0, os.NewSyscallError("write", err)
+			return 0, os.NewSyscallError(op, err)
 		}
 	}
 }
@@ -258,20 +264,7 @@ func (c *Conn) Writev(bufs [][]byte) (int, error) {
 	if len(bufs) == 1 {
 		return c.Write(bufs[0])
 	}
-	for {
-		n, err := writev(c.fd, bufs)
-		switch err {
-		case nil:
-			stats.BytesWritten.Add(int64(n))
-			return n, nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, nil
-		default:
-			return 0, os.NewSyscallError("writev", err)
-		}
-	}
+	return retryWrite("writev", func() (int, error) { return writev(c.fd, bufs) })
 }
 
 // CloseWrite shuts the write side down (shutdown(2) SHUT_WR on the one
