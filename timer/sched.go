@@ -25,7 +25,7 @@ func now() int64 { return evloop.Now() }
 // scheduler is the process-wide timer heap and its goroutine.
 type scheduler struct {
 	mu      sync.Mutex
-	heap    []*entry
+	heap    evloop.Deadlines[*entry]
 	running bool
 	wake    chan struct{}
 }
@@ -35,7 +35,7 @@ var sched = &scheduler{wake: make(chan struct{}, 1)}
 // add arms e to fire at e.when.
 func (s *scheduler) add(e *entry) {
 	s.mu.Lock()
-	s.push(e)
+	s.heap.Push(e)
 	stats.Timers.Add(1)
 	start := !s.running
 	s.running = true
@@ -56,9 +56,9 @@ func (s *scheduler) remove(e *entry) bool {
 		return false
 	}
 	wasFirst := e.index == 0
-	s.removeAt(e.index)
+	s.heap.Remove(e.index)
 	stats.Timers.Add(-1)
-	empty := len(s.heap) == 0
+	empty := s.heap.Len() == 0
 	s.mu.Unlock()
 	if wasFirst || empty {
 		s.poke() // re-aim the wait, or let the goroutine exit
@@ -77,7 +77,7 @@ func (s *scheduler) poke() {
 func (s *scheduler) armed() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.heap)
+	return s.heap.Len()
 }
 
 // loop fires due timers and sleeps until the next deadline; it exits when
@@ -89,10 +89,8 @@ func (s *scheduler) loop() {
 	for {
 		s.mu.Lock()
 		t := now()
-		for len(s.heap) > 0 && s.heap[0].when <= t {
-			e := s.heap[0]
-			s.removeAt(0)
-			due = append(due, e)
+		for s.heap.Len() > 0 && s.heap.Min().when <= t {
+			due = append(due, s.heap.Remove(0))
 		}
 		stats.Timers.Add(-int64(len(due)))
 		s.mu.Unlock()
@@ -104,12 +102,12 @@ func (s *scheduler) loop() {
 		due = due[:0]
 
 		s.mu.Lock()
-		if len(s.heap) == 0 {
+		if s.heap.Len() == 0 {
 			s.running = false
 			s.mu.Unlock()
 			return
 		}
-		d := time.Duration(s.heap[0].when - now())
+		d := time.Duration(s.heap.Min().when - now())
 		s.mu.Unlock()
 		if d <= 0 {
 			continue
@@ -122,69 +120,8 @@ func (s *scheduler) loop() {
 	}
 }
 
-// The heap: a binary min-heap on when, keeping each entry's index.
+// Deadline and SetIndex make an entry a loop.DeadlineItem.
+func (e *entry) Deadline() int64 { return e.when }
 
-func (s *scheduler) push(e *entry) {
-	e.index = len(s.heap)
-	s.heap = append(s.heap, e)
-	s.up(e.index)
-}
-
-func (s *scheduler) removeAt(i int) {
-	h := s.heap
-	last := len(h) - 1
-	e := h[i]
-	if i != last {
-		h[i] = h[last]
-		h[i].index = i
-	}
-	h[last] = nil
-	s.heap = h[:last]
-	if i != last {
-		if !s.down(i) {
-			s.up(i)
-		}
-	}
-	e.index = -1
-}
-
-func (s *scheduler) less(i, j int) bool { return s.heap[i].when < s.heap[j].when }
-
-func (s *scheduler) swap(i, j int) {
-	h := s.heap
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-
-func (s *scheduler) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s.swap(i, p)
-		i = p
-	}
-}
-
-func (s *scheduler) down(i int) bool {
-	start := i
-	n := len(s.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s.swap(i, m)
-		i = m
-	}
-	return i > start
-}
+// SetIndex records e's place in the heap.
+func (e *entry) SetIndex(i int) { e.index = i }

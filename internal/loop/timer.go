@@ -42,7 +42,7 @@ func (l *Loop) NewTimer(fn, onStop func()) *Timer {
 type timers struct {
 	l       *Loop
 	mu      sync.Mutex
-	heap    []*Timer
+	heap    Deadlines[*Timer]
 	wake    *time.Timer
 	wakeAt  int64 // deadline the wake timer is set for; 0: not set
 	stopped bool
@@ -78,12 +78,12 @@ func (t *Timer) ResetAt(when int64) bool {
 	was := t.idx >= 0
 	t.when = when
 	if was {
-		ts.fix(t.idx)
+		ts.heap.Fix(t.idx)
 	} else {
-		ts.push(t)
+		ts.heap.Push(t)
 		stats.Timers.Add(1)
 	}
-	if ts.heap[0] == t && (ts.wakeAt == 0 || when < ts.wakeAt) {
+	if ts.heap.Min() == t && (ts.wakeAt == 0 || when < ts.wakeAt) {
 		ts.armLocked(when)
 	}
 	return was
@@ -97,7 +97,7 @@ func (t *Timer) Stop() bool {
 	if t.idx < 0 {
 		return false
 	}
-	ts.removeAt(t.idx)
+	ts.heap.Remove(t.idx)
 	stats.Timers.Add(-1)
 	return true
 }
@@ -120,15 +120,14 @@ func (ts *timers) onWake() { ts.l.Execute(ts.run) }
 func (ts *timers) run() {
 	ts.mu.Lock()
 	now := Now()
-	for len(ts.heap) > 0 && ts.heap[0].when <= now {
-		t := ts.heap[0]
-		ts.removeAt(0)
+	for ts.heap.Len() > 0 && ts.heap.Min().when <= now {
+		t := ts.heap.Remove(0)
 		ts.due = append(ts.due, t)
 	}
 	stats.Timers.Add(-int64(len(ts.due)))
 	ts.wakeAt = 0
-	if len(ts.heap) > 0 && !ts.stopped {
-		ts.armLocked(ts.heap[0].when)
+	if ts.heap.Len() > 0 && !ts.stopped {
+		ts.armLocked(ts.heap.Min().when)
 	}
 	ts.mu.Unlock()
 	for i, t := range ts.due {
@@ -151,14 +150,14 @@ func (ts *timers) stop() {
 		ts.wake.Stop()
 	}
 	var stops []func()
-	for _, t := range ts.heap {
+	for _, t := range ts.heap.Items() {
 		t.idx = -1
 		if t.onStop != nil {
 			stops = append(stops, t.onStop)
 		}
 	}
-	stats.Timers.Add(-int64(len(ts.heap)))
-	ts.heap = nil
+	stats.Timers.Add(-int64(ts.heap.Len()))
+	ts.heap.Reset()
 	ts.mu.Unlock()
 	for _, fn := range stops {
 		if perr := future.Protect(fn); perr != nil {
@@ -172,76 +171,11 @@ func (ts *timers) stop() {
 func (l *Loop) Pending() int {
 	l.timers.mu.Lock()
 	defer l.timers.mu.Unlock()
-	return len(l.timers.heap)
+	return l.timers.heap.Len()
 }
 
-// The heap: a binary min-heap on when, keeping each timer's index.
+// Deadline and SetIndex make a Timer a DeadlineItem.
+func (t *Timer) Deadline() int64 { return t.when }
 
-func (ts *timers) push(t *Timer) {
-	t.idx = len(ts.heap)
-	ts.heap = append(ts.heap, t)
-	ts.up(t.idx)
-}
-
-func (ts *timers) fix(i int) {
-	if !ts.down(i) {
-		ts.up(i)
-	}
-}
-
-func (ts *timers) removeAt(i int) {
-	h := ts.heap
-	last := len(h) - 1
-	t := h[i]
-	if i != last {
-		h[i] = h[last]
-		h[i].idx = i
-	}
-	h[last] = nil
-	ts.heap = h[:last]
-	if i != last {
-		ts.fix(i)
-	}
-	t.idx = -1
-}
-
-func (ts *timers) less(i, j int) bool { return ts.heap[i].when < ts.heap[j].when }
-
-func (ts *timers) swap(i, j int) {
-	h := ts.heap
-	h[i], h[j] = h[j], h[i]
-	h[i].idx = i
-	h[j].idx = j
-}
-
-func (ts *timers) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !ts.less(i, p) {
-			break
-		}
-		ts.swap(i, p)
-		i = p
-	}
-}
-
-func (ts *timers) down(i int) bool {
-	start := i
-	n := len(ts.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && ts.less(r, l) {
-			m = r
-		}
-		if !ts.less(m, i) {
-			break
-		}
-		ts.swap(i, m)
-		i = m
-	}
-	return i > start
-}
+// SetIndex records t's place in its loop's heap.
+func (t *Timer) SetIndex(i int) { t.idx = i }
