@@ -349,8 +349,8 @@ type clientConn struct {
 	chunk     chunkedDecoder
 	body      *clientBody
 	keep      bool
-	waitCont  func()      // sends the body after 100 Continue
-	contT     *time.Timer // sends the body if no 100 Continue comes
+	waitCont  func()    // sends the body after 100 Continue
+	contT     connTimer // sends the body if no 100 Continue comes
 	stopCtx   func() bool
 	wbuf      []byte // the request head (and a small body) being written
 
@@ -359,7 +359,7 @@ type clientConn struct {
 	// is re-armed only when a deadline comes before the time it is set
 	// for; when it fires early for a later deadline it is set again, so
 	// a request usually costs no timer operation at all.
-	timer    *time.Timer
+	timer    connTimer
 	timerAt  time.Time // when timer fires; zero: not armed
 	headDue  time.Time // response-header deadline; zero: none
 	totalDue time.Time // Client.Timeout deadline; zero: none
@@ -436,12 +436,10 @@ func (cc *clientConn) send(x *clientCall) {
 		// Send the body after 100 Continue, or after a second without
 		// an answer (RFC 9110 section 10.1.1).
 		cc.waitCont = func() { cc.sendBody(ctx, req, body) }
-		cc.contT = time.AfterFunc(time.Second, func() {
-			cc.exec.Execute(func() {
-				if cc.waitCont != nil && cc.x == x {
-					cc.waitCont()
-				}
-			})
+		cc.contT = afterOn(cc.exec, time.Second, func() {
+			if cc.waitCont != nil && cc.x == x {
+				cc.waitCont()
+			}
 		})
 	} else if !coalesced {
 		cc.sendBody(ctx, req, body)
@@ -474,7 +472,7 @@ func (cc *clientConn) arm(due time.Time) {
 	cc.timerAt = due
 	d := time.Until(due)
 	if cc.timer == nil {
-		cc.timer = time.AfterFunc(d, func() { cc.exec.Execute(cc.checkTimers) })
+		cc.timer = afterOn(cc.exec, d, cc.checkTimers)
 	} else {
 		cc.timer.Reset(d)
 	}

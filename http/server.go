@@ -220,8 +220,8 @@ type conn struct {
 	waitOut      bool // waiting for the socket's output to drain
 	linger       bool // close by half-closing first (after a refusal)
 
-	timer    *time.Timer
-	lingerT  *time.Timer
+	timer    connTimer
+	lingerT  connTimer
 	timerAt  time.Time
 	deadline time.Time
 	dlKind   deadlineKind
@@ -723,7 +723,7 @@ func (c *conn) closeGraceful() {
 	ignore(c.sock.CloseWrite())
 	c.dlKind = dlNone
 	sock := c.sock
-	c.lingerT = time.AfterFunc(lingerTime, func() { ignore(sock.Close()) })
+	c.lingerT = afterOn(c.exec, lingerTime, func() { ignore(sock.Close()) })
 }
 
 // shutdown runs on the loop when the server closes: an idle connection
@@ -851,7 +851,7 @@ func (c *conn) armDeadline(kind deadlineKind, at, now time.Time) {
 	c.dlKind, c.deadline = kind, at
 	if c.timer == nil {
 		c.timerAt = at
-		c.timer = time.AfterFunc(at.Sub(now), func() { c.exec.Execute(c.onTimer) })
+		c.timer = afterOn(c.exec, at.Sub(now), c.onTimer)
 	} else if c.timerAt.After(at) || c.timerAt.Before(now) {
 		c.timerAt = at
 		c.timer.Reset(at.Sub(now))
