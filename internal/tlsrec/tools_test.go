@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -14,17 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// needTool skips the test when the program is not installed.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (.ci/run installs it): %v", name, err)
-	}
-	return path
-}
+	"github.com/goasync/goasync/internal/tlstest"
+)
 
 // pkiFiles writes the CA and the localhost certificate for the tools.
 func pkiFiles(t *testing.T) (dir, caFile, certFile, keyFile string) {
@@ -78,7 +69,7 @@ func lineReply(reply string) func(*loopConn) {
 // TestOpenSSLClient: openssl s_client against an engine server, TLS 1.2
 // and 1.3, certificate verified, ALPN, then resumption with -sess_in.
 func TestOpenSSLClient(t *testing.T) {
-	openssl := needTool(t, "openssl")
+	tlstest.NeedTool(t, "openssl")
 	dir, caFile, _, _ := pkiFiles(t)
 	scfg := serverConfig(testPKI(t).Localhost, 0, 0)
 	scfg.NextProtos = []string{"http/1.1"}
@@ -87,21 +78,11 @@ func TestOpenSSLClient(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			sess := filepath.Join(dir, "sess"+v)
 			for i, want := range []string{"New, TLSv1", "Reused, TLSv1"} {
-				args := []string{"s_client", "-connect", addr, "-servername", "localhost", "-CAfile", caFile,
-					"-verify_return_error", "-verify_hostname", "localhost", "-alpn", "http/1.1", v, "-ign_eof"}
-				if i == 0 {
-					args = append(args, "-sess_out", sess)
-				} else {
-					args = append(args, "-sess_in", sess)
+				sessOut, sessIn := sess, ""
+				if i > 0 {
+					sessOut, sessIn = "", sess
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				cmd := exec.CommandContext(ctx, openssl, args...)
-				cmd.Stdin = strings.NewReader("ping\n")
-				out, err := cmd.CombinedOutput()
-				cancel()
-				if err != nil {
-					t.Fatalf("openssl: %v\n%s", err, out)
-				}
+				out := tlstest.OpenSSLClient(t, addr, caFile, v, sessOut, sessIn, "ping\n")
 				for _, s := range []string{"pong", want, "Verify return code: 0 (ok)", "ALPN protocol: http/1.1"} {
 					if !bytes.Contains(out, []byte(s)) {
 						t.Fatalf("connection %d: no %q in:\n%s", i, s, out)
@@ -115,37 +96,12 @@ func TestOpenSSLClient(t *testing.T) {
 // TestOpenSSLServer: an engine client against openssl s_server -rev (it
 // answers each line reversed), TLS 1.2 and 1.3.
 func TestOpenSSLServer(t *testing.T) {
-	openssl := needTool(t, "openssl")
 	_, _, certFile, keyFile := pkiFiles(t)
 	p := testPKI(t)
 	for _, v := range versions {
 		flag := map[uint16]string{tls.VersionTLS12: "-tls1_2", tls.VersionTLS13: "-tls1_3"}[v.v]
 		t.Run(v.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", certFile,
-				"-key", keyFile, flag, "-rev", "-naccept", "1")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Wait()
-			defer cmd.Process.Kill()
-			sc := bufio.NewScanner(stdout)
-			addr := ""
-			for sc.Scan() {
-				if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok {
-					addr = a
-					break
-				}
-			}
-			go io.Copy(io.Discard, stdout)
-			if addr == "" {
-				t.Fatal("openssl s_server did not say where it listens")
-			}
+			addr := tlstest.OpenSSLReverseServer(t, certFile, keyFile, flag)
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
@@ -185,7 +141,7 @@ func reverse(s string) string {
 // TestCurl: curl --cacert fetches from an engine server that answers one
 // HTTP/1.1 request (ALPN http/1.1).
 func TestCurl(t *testing.T) {
-	curl := needTool(t, "curl")
+	curl := tlstest.NeedTool(t, "curl")
 	_, caFile, _, _ := pkiFiles(t)
 	scfg := serverConfig(testPKI(t).Localhost, 0, 0)
 	scfg.NextProtos = []string{"http/1.1"}
