@@ -78,6 +78,22 @@ func goBackend(t *testing.T, serve func(c *net.TCPConn)) string {
 	return ln.Addr().String()
 }
 
+// relayMoved waits for one relay's outcome: it must have moved size bytes
+// each way.
+func relayMoved(t *testing.T, errs chan error, moved chan Relayed, size int64) {
+	t.Helper()
+	select {
+	case m := <-moved:
+		if m.AToB != size || m.BToA != size {
+			t.Fatalf("relay moved %+v", m)
+		}
+	case err := <-errs:
+		t.Fatalf("relay: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("relay future did not settle")
+	}
+}
+
 func hashAll(r io.Reader) ([32]byte, int64, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, r)
@@ -135,16 +151,7 @@ func TestRelayUploadHalfCloseSlowDownload(t *testing.T) {
 	if <-gotUp != upSum {
 		t.Fatal("upload differs at the backend")
 	}
-	select {
-	case m := <-moved:
-		if m.AToB != size || m.BToA != size {
-			t.Fatalf("relay moved %+v", m)
-		}
-	case err := <-errs:
-		t.Fatalf("relay: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("relay future did not settle")
-	}
+	relayMoved(t, errs, moved, size)
 }
 
 // 20 MiB each way at once (the backend echoes), hash-checked.
@@ -170,16 +177,7 @@ func TestRelayFullDuplex(t *testing.T) {
 	if err != nil || n != size || got != sum {
 		t.Fatalf("echo through the relay: %d of %d bytes, %v, hash match %v", n, size, err, got == sum)
 	}
-	select {
-	case m := <-moved:
-		if m.AToB != size || m.BToA != size {
-			t.Fatalf("relay moved %+v", m)
-		}
-	case err := <-errs:
-		t.Fatalf("relay: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("relay future did not settle")
-	}
+	relayMoved(t, errs, moved, size)
 }
 
 // A backend that resets mid-stream: the client is reset too (never a
@@ -290,15 +288,6 @@ func TestRelayThousandConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range conns {
-		select {
-		case m := <-moved:
-			if m.AToB != size || m.BToA != size {
-				t.Fatalf("relay moved %+v", m)
-			}
-		case err := <-errs:
-			t.Fatalf("relay: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("relay futures did not all settle")
-		}
+		relayMoved(t, errs, moved, size)
 	}
 }
