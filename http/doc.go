@@ -39,9 +39,17 @@
 // # Client
 //
 // Client.Do and Client.Get (and the package-level Do and Get) return
-// futures of *net/http.Response, with a keep-alive pool per host, timeouts,
-// redirects and streaming bodies; ReadAll collects a body as a future and
-// EventReader reads an event stream.
+// futures of *net/http.Response, with a keep-alive pool per scheme, host
+// and port, https (TLSClientConfig), timeouts, redirects and streaming
+// bodies; ReadAll collects a body as a future, NextChunk and
+// EventStream.Next follow a body or an event stream without blocking, and
+// EventReader reads an event stream from a goroutine.
+//
+// # Inside net/http, TLS
+//
+// NetHTTP is the reverse of Adapt: a net/http.Handler view of a goasync
+// handler, for httptest or an existing net/http server. WithTLS serves
+// https with Go's crypto/tls.
 //
 // See docs/http.md in the repository for the design and its reasons.
 package http

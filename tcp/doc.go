@@ -1,6 +1,7 @@
-// Package tcp is asynchronous TCP and unix-socket I/O as futures, over the
-// gnet event loops of goasync's runtime: cl-async's tcp-connect, tcp-send
-// and tcp-server, conserv's sockets and servers, done the Go way.
+// Package tcp is asynchronous TCP and unix-socket I/O as futures, over
+// goasync's event loops (built on gnet's public poller): cl-async's
+// tcp-connect, tcp-send and tcp-server, conserv's sockets and servers,
+// done the Go way.
 //
 //	s, err := tcp.Connect(ctx, "127.0.0.1:7").Await(ctx)   // or chain with future.Then
 //	s.WriteString("ping\n")                                // future: the bytes left user space
@@ -21,17 +22,24 @@
 // future.ErrAwaitOnLoop on a loop). Socket methods are safe from any
 // goroutine. Connect never blocks its caller or a loop.
 //
-// # What this package adds to gnet
+// # Proxies, goroutine code, TLS
 //
-// gnet reads without bound, has no timeouts, drops queued output when the
-// peer half-closes, and closes a connection as soon as it reads EOF. The
-// package keeps its own output queue (exact write futures, watermarks, a
-// cap), writes to the descriptor itself and learns writability from a small
-// epoll poller of the runtime, bounds what a paused or unread socket
-// buffers, implements read, write and idle timeouts with one timer per
-// socket, and keeps the write side of a socket alive after the peer's FIN by
-// duplicating the descriptor before gnet closes it. docs/tcp.md tells why
-// and how.
+// Relay joins two sockets both ways (backpressure, half-close passed on,
+// a reset when one side fails) and returns a future of what it moved.
+// Socket.NetConn is a blocking net.Conn view for goroutine code (bufio,
+// crypto/tls, net/http). WithTLS encrypts a socket with Go's crypto/tls
+// (the handshake on the blocking-work pool, records on the loop);
+// StartTLS upgrades an open one.
+//
+// # Flow control and closing
+//
+// The package keeps its own output queue (exact write futures, watermarks,
+// a cap). A paused socket, or one whose unread input reaches its bound,
+// stops reading, so TCP flow control holds the peer back, also after this
+// side half-closed. Close is graceful (queued output, then FIN); Abort
+// resets (the peer reads ECONNRESET); CloseWrite half-closes with
+// shutdown(2) on the one descriptor. A cancelled read leaves the stream
+// untouched. docs/tcp.md tells why and how.
 //
 // # Errors
 //
