@@ -25,13 +25,29 @@ targets=$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | 
   pkg=./$(dirname "${f#./}")
   grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed "s|^func |$pkg |"
 done | sort)
+# Go 1.26's fuzz coordinator can fail a target with a bare "context
+# deadline exceeded" when -fuzztime expires while a worker is busy (a race
+# of its own, golang/go#75804, fixed in Go 1.27), most often on a loaded
+# machine. That is no finding: a real one prints "Failing input written to"
+# and leaves a reproducer. Such a run is retried once and then reported,
+# not failed; any other failure fails.
+fuzz_one() {
+  go test -count=1 -run '^$' -fuzz "^$2\$" -fuzztime "$d" -parallel 1 "$1" >/tmp/fuzz.$$ 2>&1
+}
+deadline_flake() {
+  grep -q 'context deadline exceeded' /tmp/fuzz.$$ && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' /tmp/fuzz.$$
+}
 while read -r pkg t; do
   [ -n "$t" ] || continue
   echo "fuzz: $pkg $t for $d"
-  go test -count=1 -run '^$' -fuzz "^$t\$" -fuzztime "$d" -parallel 1 "$pkg" >/tmp/fuzz.$$ 2>&1 || {
-    rc=1
-    cat /tmp/fuzz.$$
-  }
+  if ! fuzz_one "$pkg" "$t"; then
+    if deadline_flake && { echo "fuzz: $t: Go's fuzztime deadline race (golang/go#75804), no finding; once more"; fuzz_one "$pkg" "$t" || deadline_flake; }; then
+      echo "fuzz: $t: no finding"
+    else
+      rc=1
+      cat /tmp/fuzz.$$
+    fi
+  fi
   tail -1 /tmp/fuzz.$$
 done <<<"$targets"
 rm -f /tmp/fuzz.$$
