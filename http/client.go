@@ -379,10 +379,12 @@ func (cc *clientConn) start(x *clientCall) {
 // written yet. They are written by one task on the loop, after the events
 // the loop is handling: a continuation that sends the next request from a
 // response's callback does not write at once, so the writes of a batch of
-// responses leave together at its end. A peer that is still busy with the
-// first of them is not woken once per request, which costs a loopback
-// write more kernel time than the write itself, and start needs no check
-// of which goroutine calls it (a system call on Linux).
+// responses leave together at its end. On loopback a write runs the
+// peer's receive path and, when the peer sleeps in epoll_wait, wakes it
+// (an inter-processor interrupt), which cost more than the rest of the
+// write; together, only the first write of a batch finds the peer asleep.
+// And start needs no check of which goroutine calls it (a system call on
+// Linux).
 type sendQueue struct {
 	exec    future.Executor
 	flushFn func() // sq.flush, made once
