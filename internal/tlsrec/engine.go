@@ -222,8 +222,12 @@ func (e *Engine) Receive(dst, p []byte) ([]byte, error) {
 	}
 	e.p.mu.Lock()
 	e.p.borrow = p
+	ready := e.p.readyLocked()
 	e.p.mu.Unlock()
-	dst, err := e.decrypt(dst)
+	var err error
+	if ready {
+		dst, err = e.decrypt(dst)
+	}
 	e.p.mu.Lock()
 	e.p.keepBorrowedLocked()
 	e.p.mu.Unlock()
@@ -270,12 +274,26 @@ func (e *Engine) Drain(dst []byte) ([]byte, error) {
 	if e.state.Load() != stateEstablished {
 		return dst, nil
 	}
+	e.p.mu.Lock()
+	ready := e.p.readyLocked()
+	e.p.mu.Unlock()
+	if !ready {
+		return dst, nil
+	}
 	return e.decrypt(dst)
 }
 
 // minRead is the free space decrypt keeps in dst for one record.
 const minRead = 16 << 10
 
+// decrypt reads the tls.Conn until it would block. The caller saw input
+// (or its end) buffered in the pipe. After a Read that returned bytes,
+// the pipe tells whether another could make progress (pipe.more): a Read
+// that could only say "would block" is skipped. That is the common end of
+// a batch (each socket read holding whole records) and saves a Read call
+// per batch: crypto/tls's locks, its read of the header, an allocation
+// and the error return. Every Read has at least minRead bytes of room, so
+// crypto/tls keeps no plaintext of a record between calls.
 func (e *Engine) decrypt(dst []byte) ([]byte, error) {
 	for {
 		if cap(dst)-len(dst) < minRead {
@@ -283,9 +301,13 @@ func (e *Engine) decrypt(dst []byte) ([]byte, error) {
 			copy(grown, dst)
 			dst = grown
 		}
+		e.p.more = true // unless the pipe's Read says otherwise
 		n, err := e.conn.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if err == nil {
+			if !e.p.more {
+				return dst, nil
+			}
 			continue
 		}
 		if err == errWouldBlock {

@@ -21,11 +21,21 @@ func (wouldBlock) Temporary() bool { return true }
 // pipe is the in-memory net.Conn under the tls.Conn. Input is fed by the
 // owner; output is collected for the owner to send.
 type pipe struct {
-	mu       sync.Mutex
-	cond     sync.Cond // waits of a blocking Read
-	in       []byte    // owned unread input, in[off:]
-	off      int
-	borrow   []byte // input lent for the duration of one Receive call
+	mu     sync.Mutex
+	cond   sync.Cond // waits of a blocking Read
+	in     []byte    // owned unread input, in[off:]
+	off    int
+	borrow []byte // input lent for the duration of one Receive call
+	// recLeft is how many bytes of the record crypto/tls is reading have
+	// not been handed to it yet (0: it is at a record boundary). Read
+	// never hands out bytes past the end of a record, so crypto/tls
+	// never holds more than the record it is reading: when a Read of the
+	// tls.Conn has returned, its raw input is empty unless recLeft > 0.
+	recLeft int
+	// more is readyLocked's answer after the last Read that returned
+	// bytes. Only the goroutine reading the tls.Conn uses it (the pool
+	// worker during the handshake, the owner's loop after it).
+	more     bool
 	blocking bool
 	eof      bool  // the peer closed its side of the transport
 	err      error // set by fail: every later Read and Write returns it
@@ -40,7 +50,10 @@ func newPipe(onOutput func()) *pipe {
 	return p
 }
 
-// Read implements net.Conn for crypto/tls.
+// Read implements net.Conn for crypto/tls. It hands out at most the rest
+// of the current record (a new record once its 5-byte header is in), so
+// that the engine knows from recLeft and the buffered bytes alone whether
+// another tls.Conn.Read can make progress (readyLocked).
 func (p *pipe) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -48,17 +61,20 @@ func (p *pipe) Read(b []byte) (int, error) {
 		if p.err != nil {
 			return 0, p.err
 		}
-		if p.off < len(p.in) {
-			n := copy(b, p.in[p.off:])
-			p.off += n
-			if p.off == len(p.in) {
-				p.resetInLocked()
-			}
-			return n, nil
+		avail := p.availLocked()
+		lim := avail
+		if p.recLeft > 0 {
+			lim = min(avail, p.recLeft)
+		} else if avail >= recordHeaderLen {
+			p.recLeft = recordHeaderLen + p.bodyLenLocked()
+			lim = min(avail, p.recLeft)
+		} else if !p.eof {
+			lim = 0 // wait for a whole header
 		}
-		if len(p.borrow) > 0 {
-			n := copy(b, p.borrow)
-			p.borrow = p.borrow[n:]
+		if lim > 0 {
+			n := p.copyOutLocked(b[:min(len(b), lim)])
+			p.recLeft = max(p.recLeft-n, 0)
+			p.more = p.readyLocked()
 			return n, nil
 		}
 		if p.eof {
@@ -69,6 +85,49 @@ func (p *pipe) Read(b []byte) (int, error) {
 		}
 		p.cond.Wait()
 	}
+}
+
+func (p *pipe) availLocked() int { return len(p.in) - p.off + len(p.borrow) }
+
+// copyOutLocked moves len(b) buffered bytes (owned ones first, then lent
+// ones) into b.
+func (p *pipe) copyOutLocked(b []byte) int {
+	n := 0
+	if p.off < len(p.in) {
+		n = copy(b, p.in[p.off:])
+		p.off += n
+		if p.off == len(p.in) {
+			p.resetInLocked()
+		}
+	}
+	if n < len(b) && len(p.borrow) > 0 {
+		m := copy(b[n:], p.borrow)
+		p.borrow = p.borrow[m:]
+		n += m
+	}
+	return n
+}
+
+// bodyLenLocked reads the length field of the record header at the head
+// of the buffered input (at least recordHeaderLen bytes).
+func (p *pipe) bodyLenLocked() int {
+	return int(p.byteAtLocked(3))<<8 | int(p.byteAtLocked(4))
+}
+
+// byteAtLocked returns the i-th buffered byte (i < availLocked()).
+func (p *pipe) byteAtLocked(i int) byte {
+	if owned := len(p.in) - p.off; i >= owned {
+		return p.borrow[i-owned]
+	}
+	return p.in[p.off+i]
+}
+
+// readyLocked reports whether a tls.Conn.Read can make progress: bytes
+// wait, or the input has ended or failed. With nothing buffered, crypto/tls
+// holds at most the start of one record (Read never hands out more), so
+// its Read could only return the would-block error.
+func (p *pipe) readyLocked() bool {
+	return p.err != nil || p.eof || p.availLocked() > 0
 }
 
 // resetInLocked empties the input buffer, dropping a large one so an idle
