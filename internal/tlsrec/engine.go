@@ -146,6 +146,7 @@ func (e *Engine) finish(_ struct{}, err error) {
 		if e.p.off == len(e.p.in) {
 			e.p.resetInLocked() // the handshake's input buffer goes
 		}
+		e.p.owned.Store(true) // the owner's loop alone feeds and reads now
 		e.p.mu.Unlock()
 		e.state.Store(stateEstablished)
 	} else {
@@ -220,17 +221,13 @@ func (e *Engine) Receive(dst, p []byte) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	e.p.mu.Lock()
+	// The input is the loop's own now (pipe.owned): no lock.
 	e.p.borrow = p
-	ready := e.p.readyLocked()
-	e.p.mu.Unlock()
 	var err error
-	if ready {
+	if e.p.readyLocked() {
 		dst, err = e.decrypt(dst)
 	}
-	e.p.mu.Lock()
 	e.p.keepBorrowedLocked()
-	e.p.mu.Unlock()
 	return dst, err
 }
 
@@ -274,10 +271,7 @@ func (e *Engine) Drain(dst []byte) ([]byte, error) {
 	if e.state.Load() != stateEstablished {
 		return dst, nil
 	}
-	e.p.mu.Lock()
-	ready := e.p.readyLocked()
-	e.p.mu.Unlock()
-	if !ready {
+	if !e.p.readyLocked() { // owned input: no lock
 		return dst, nil
 	}
 	return e.decrypt(dst)
@@ -368,8 +362,9 @@ func (e *Engine) Output(dst []byte) []byte { return e.p.take(dst) }
 // Buffered reports how many received bytes wait in the engine for the
 // handshake or for Drain (an owner stops reading above its bound).
 func (e *Engine) Buffered() int {
-	e.p.mu.Lock()
-	defer e.p.mu.Unlock()
+	if e.p.lockIn() {
+		defer e.p.mu.Unlock()
+	}
 	return len(e.p.in) - e.p.off
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,8 +38,14 @@ type pipe struct {
 	// worker during the handshake, the owner's loop after it).
 	more     bool
 	blocking bool
-	eof      bool  // the peer closed its side of the transport
-	err      error // set by fail: every later Read and Write returns it
+	eof      bool // the peer closed its side of the transport
+	// owned: the handshake has succeeded and the input side (in, off,
+	// borrow, recLeft, more, eof) belongs to the owner's goroutine, which
+	// alone feeds and reads it: no lock is taken for it any more. mu
+	// still guards the output side and err.
+	owned    atomic.Bool
+	err      error       // set by fail: every later Read and Write returns it
+	failed   atomic.Bool // err is set (read without the lock)
 	out      []byte
 	onOutput func() // called when out goes from empty to non-empty
 	quiet    bool   // Encrypt runs: its caller takes the output itself
@@ -52,29 +59,28 @@ func newPipe(onOutput func()) *pipe {
 
 // Read implements net.Conn for crypto/tls. It hands out at most the rest
 // of the current record (a new record once its 5-byte header is in), so
-// that the engine knows from recLeft and the buffered bytes alone whether
-// another tls.Conn.Read can make progress (readyLocked).
+// that crypto/tls never holds bytes beyond the record it reads (see
+// readyLocked).
 func (p *pipe) Read(b []byte) (int, error) {
+	if p.owned.Load() {
+		if p.failed.Load() {
+			return 0, p.failure()
+		}
+		if n := p.readNowLocked(b); n > 0 {
+			return n, nil
+		}
+		if p.eof {
+			return 0, io.EOF
+		}
+		return 0, errWouldBlock
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
 		if p.err != nil {
 			return 0, p.err
 		}
-		avail := p.availLocked()
-		lim := avail
-		if p.recLeft > 0 {
-			lim = min(avail, p.recLeft)
-		} else if avail >= recordHeaderLen {
-			p.recLeft = recordHeaderLen + p.bodyLenLocked()
-			lim = min(avail, p.recLeft)
-		} else if !p.eof {
-			lim = 0 // wait for a whole header
-		}
-		if lim > 0 {
-			n := p.copyOutLocked(b[:min(len(b), lim)])
-			p.recLeft = max(p.recLeft-n, 0)
-			p.more = p.readyLocked()
+		if n := p.readNowLocked(b); n > 0 {
 			return n, nil
 		}
 		if p.eof {
@@ -85,6 +91,46 @@ func (p *pipe) Read(b []byte) (int, error) {
 		}
 		p.cond.Wait()
 	}
+}
+
+// readNowLocked hands out what may be handed out now (0 bytes: nothing,
+// or less than a record header before the end of input). "Locked": under
+// mu, or by the owner once the input is owned.
+func (p *pipe) readNowLocked(b []byte) int {
+	avail := p.availLocked()
+	lim := avail
+	if p.recLeft > 0 {
+		lim = min(avail, p.recLeft)
+	} else if avail >= recordHeaderLen {
+		p.recLeft = recordHeaderLen + p.bodyLenLocked()
+		lim = min(avail, p.recLeft)
+	} else if !p.eof {
+		return 0 // wait for a whole header
+	}
+	if lim == 0 {
+		return 0
+	}
+	n := p.copyOutLocked(b[:min(len(b), lim)])
+	p.recLeft = max(p.recLeft-n, 0)
+	p.more = p.readyLocked()
+	return n
+}
+
+// failure returns the error fail set.
+func (p *pipe) failure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// lockIn takes mu for the input side unless the owner owns it; it
+// reports whether it did (then the caller unlocks).
+func (p *pipe) lockIn() bool {
+	if p.owned.Load() {
+		return false
+	}
+	p.mu.Lock()
+	return true
 }
 
 func (p *pipe) availLocked() int { return len(p.in) - p.off + len(p.borrow) }
@@ -127,7 +173,7 @@ func (p *pipe) byteAtLocked(i int) byte {
 // holds at most the start of one record (Read never hands out more), so
 // its Read could only return the would-block error.
 func (p *pipe) readyLocked() bool {
-	return p.err != nil || p.eof || p.availLocked() > 0
+	return p.failed.Load() || p.eof || p.availLocked() > 0
 }
 
 // resetInLocked empties the input buffer, dropping a large one so an idle
@@ -143,10 +189,12 @@ func (p *pipe) resetInLocked() {
 
 // feed appends input (copied) and wakes a blocked Read.
 func (p *pipe) feed(b []byte) {
-	p.mu.Lock()
+	locked := p.lockIn()
 	p.in = append(p.in, b...)
-	p.mu.Unlock()
-	p.cond.Signal()
+	if locked {
+		p.mu.Unlock()
+		p.cond.Signal()
+	}
 }
 
 // keepBorrowedLocked copies what crypto/tls left of lent input into the
@@ -160,10 +208,12 @@ func (p *pipe) keepBorrowedLocked() {
 
 // closeInput records the peer's end of stream.
 func (p *pipe) closeInput() {
-	p.mu.Lock()
+	locked := p.lockIn()
 	p.eof = true
-	p.mu.Unlock()
-	p.cond.Signal()
+	if locked {
+		p.mu.Unlock()
+		p.cond.Signal()
+	}
 }
 
 // fail makes every later Read and Write return err (the first error wins)
@@ -172,6 +222,7 @@ func (p *pipe) fail(err error) {
 	p.mu.Lock()
 	if p.err == nil {
 		p.err = err
+		p.failed.Store(true)
 	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
