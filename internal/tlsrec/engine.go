@@ -124,14 +124,6 @@ func (e *Engine) Handshake(ctx context.Context) *future.Future[struct{}] {
 	return fut
 }
 
-// run hands the handshake to the blocking-work pool. The caller moved the
-// state to stateHandshaking.
-func (e *Engine) run() {
-	future.Go(func() (struct{}, error) {
-		return struct{}{}, e.conn.Handshake()
-	}).OnComplete(e.finish)
-}
-
 // finish ends the handshake, on the worker that ran it (or the goroutine
 // that found the pool full).
 func (e *Engine) finish(_ struct{}, err error) {

@@ -48,6 +48,7 @@ type pipe struct {
 	failed   atomic.Bool // err is set (read without the lock)
 	out      []byte
 	onOutput func() // called when out goes from empty to non-empty
+	onWait   func() // called (under mu) before a blocking Read waits
 	quiet    bool   // Encrypt runs: its caller takes the output itself
 }
 
@@ -88,6 +89,9 @@ func (p *pipe) Read(b []byte) (int, error) {
 		}
 		if !p.blocking {
 			return 0, errWouldBlock
+		}
+		if p.onWait != nil {
+			p.onWait()
 		}
 		p.cond.Wait()
 	}
