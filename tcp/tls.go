@@ -32,7 +32,7 @@ const DefaultHandshakeTimeout = tlsrec.DefaultHandshakeTimeout
 // crypto/tls). OnConnect runs once the handshake succeeded; a connection
 // whose handshake fails never reaches the handler (no OnConnect, OnData
 // or OnClose) and is closed after the alert is sent. The handshake runs
-// on the blocking-work pool, records are encrypted and decrypted on the
+// on a goroutine of its own, records are encrypted and decrypted on the
 // socket's loop (docs/tls.md). cfg must not be modified afterwards.
 func WithTLS(cfg *tls.Config) Option {
 	return func(c *config) {
@@ -56,7 +56,7 @@ type tlsConn struct {
 	ready *future.Promise[struct{}] // settles after the handshake (and OnConnect)
 	eof   bool                      // close_notify (or the end) was read; loop only
 	done  atomic.Bool               // this side closed the engine (Close)
-	// inWorker: the handshake runs on its pool worker, which is the only
+	// inWorker: the handshake runs on its goroutine, which is the only
 	// goroutine producing output meanwhile.
 	inWorker atomic.Bool
 	// live: the handshake's end has been handled on the loop; before,
@@ -166,7 +166,7 @@ func (s *Socket) beginTLSAfter(cfg *tls.Config, server bool, ready *future.Promi
 		HandshakeTimeout: s.cfg.handshakeTimeout,
 		OnOutput: func() {
 			if t.inWorker.Load() {
-				// A flight of the handshake, on its pool worker: send it
+				// A flight of the handshake, on its goroutine: send it
 				// from there (socket writes are safe from any goroutine),
 				// which saves a trip through the loop per flight.
 				s.flushTLS()
@@ -326,7 +326,7 @@ func (s *Socket) tlsEOF(t *tlsConn) bool {
 }
 
 // tlsClosed returns what a closing socket does to its engine: a handshake
-// still running is interrupted, so its pool worker is freed.
+// still running is interrupted, so its goroutine ends.
 func (s *Socket) tlsClosed(t *tlsConn) func() {
 	return func() {
 		if !t.e.Established() {

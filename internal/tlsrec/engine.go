@@ -23,7 +23,7 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// OnOutput, when set, is called when ciphertext becomes pending after
 	// none was (the owner then calls Output). During the handshake it is
-	// called on a pool worker, afterwards on the goroutine that called
+	// called on the handshake's goroutine, afterwards on the goroutine that called
 	// Encrypt, Receive, CloseWrite or Close. It must not block and must
 	// not call into the engine synchronously; hop to the owner's loop.
 	OnOutput func()
@@ -88,7 +88,7 @@ func newEngine(cfg *tls.Config, opts Options, client bool) *Engine {
 
 // Handshake starts the handshake (once; later calls return the same
 // future) and returns a future that settles when it ends. The future
-// settles on a pool worker or a timer goroutine: chain with Via to come
+// settles on the handshake's goroutine or a timer goroutine: chain with Via to come
 // back to a loop. Cancelling ctx, Close and the handshake timeout
 // interrupt it; the timeout rejects with an error matching
 // ErrHandshakeTimeout. Certificate failures reject with crypto/tls's own
@@ -132,6 +132,9 @@ func (e *Engine) finish(_ struct{}, err error) {
 	if e.cause != nil {
 		err = e.cause
 	}
+	e.p.mu.Lock()
+	e.p.onWait = nil // the handshake's goroutine ends here
+	e.p.mu.Unlock()
 	if err == nil {
 		e.p.mu.Lock()
 		e.p.blocking = false
