@@ -355,7 +355,9 @@ func (e *Engine) Encrypt(dst, p []byte) ([]byte, error) {
 func (e *Engine) Output(dst []byte) []byte { return e.p.take(dst) }
 
 // Buffered reports how many received bytes wait in the engine for the
-// handshake or for Drain (an owner stops reading above its bound).
+// handshake or for Drain (an owner stops reading above its bound). Call
+// it where Receive is called (once the handshake has ended the input
+// belongs to that goroutine).
 func (e *Engine) Buffered() int {
 	if e.p.lockIn() {
 		defer e.p.mu.Unlock()
