@@ -5,6 +5,7 @@
 //	go run ./cmd/tlsbench                     # all scenarios, 3 rounds, 3 s each
 //	go run ./cmd/tlsbench -only echo -dur 2s -rounds 2
 //	go run ./cmd/tlsbench -idle 10000         # idle memory at 10,000 connections
+//	go run ./cmd/tlsbench -baseline /tmp/old  # A/B: /tmp/old's ours server as "base" in the same rounds
 //
 // Scenarios (the load is Go crypto/tls clients in this process, the same
 // for both servers; each server runs alone in a child process, pinned to
@@ -36,7 +37,6 @@ import (
 	nethttp "net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -184,13 +184,15 @@ type result struct {
 func (b *bench) compare(name string, rounds int, fn func(*server) (result, error)) error {
 	res := map[string][]result{}
 	for r := range rounds {
+		// Each server takes each place in the round in turn (with two
+		// servers they alternate), so that whatever favours a place (the
+		// first after a pause, the last) does not favour one server.
 		order := []string{"ours", "go"}
 		if b.baseline != "" {
 			order = []string{"ours", "go", "base"}
 		}
-		if r%2 == 1 {
-			slices.Reverse(order)
-		}
+		k := r % len(order)
+		order = append(order[k:], order[:k]...)
 		for _, kind := range order {
 			s, err := b.start(kind)
 			if err != nil {
