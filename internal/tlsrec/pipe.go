@@ -34,8 +34,8 @@ type pipe struct {
 	// tls.Conn has returned, its raw input is empty unless recLeft > 0.
 	recLeft int
 	// more is readyLocked's answer after the last Read that returned
-	// bytes. Only the goroutine reading the tls.Conn uses it (the pool
-	// worker during the handshake, the owner's loop after it).
+	// bytes. Only the goroutine reading the tls.Conn uses it (the
+	// handshake's goroutine, then the owner's loop).
 	more     bool
 	blocking bool
 	eof      bool // the peer closed its side of the transport
