@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // DefaultHandshakeTimeout bounds a handshake when Options leaves it zero.
@@ -50,7 +51,7 @@ type Engine struct {
 	state  atomic.Int32
 	mu     sync.Mutex // guards the fields below (handshake start and end)
 	hs     *future.Promise[struct{}]
-	timer  *time.Timer
+	timer  *loop.Timer
 	cause  error // why the handshake was interrupted, if it was
 	stopFn func() bool
 }
@@ -107,7 +108,7 @@ func (e *Engine) Handshake(ctx context.Context) *future.Future[struct{}] {
 		return fut
 	}
 	if e.timeout > 0 {
-		e.timer = time.AfterFunc(e.timeout, func() { e.interrupt(ErrHandshakeTimeout) })
+		e.timer = loop.Background().AfterFunc(e.timeout, func() { e.interrupt(ErrHandshakeTimeout) })
 	}
 	if ctx != nil && ctx.Done() != nil {
 		e.stopFn = context.AfterFunc(ctx, func() { e.interrupt(ctx.Err()) })
