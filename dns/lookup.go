@@ -230,7 +230,7 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		// A step of the caller's pipeline (ctx), or a root of its own.
 		f = future.Trace(ctx, f, "dns.Lookup "+host+" "+o.family.String())
 	}
-	op.step()
+	op.start()
 	return deliver(ctx, f, o)
 }
 
@@ -304,6 +304,23 @@ func (op *lookupOp) cancel(cause error) {
 	for _, f := range cur {
 		f.Cancel(cause)
 	}
+}
+
+// start resolves the first candidate. A caller outside the event loops
+// hands that to the loop its queries run on (see loopTransport.home), in
+// one task: flights, query messages and sockets are then made there, not
+// on the caller's goroutine. That loop's thread holds a scheduler slot (P)
+// whether it waits or works, while the callers' goroutines share the
+// others: work moved onto it balances the two (docs/benchmarks/core.md,
+// "DNS, uncached").
+func (op *lookupOp) start() {
+	if lt, ok := op.r.tr.(*loopTransport); ok {
+		if l, onLoop := lt.home(); !onLoop {
+			l.Execute(op.step)
+			return
+		}
+	}
+	op.step()
 }
 
 // step resolves the next candidate name.
