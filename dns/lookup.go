@@ -307,8 +307,8 @@ func (op *lookupOp) cancel(cause error) {
 }
 
 // start resolves the first candidate. A caller outside the event loops
-// hands that to the loop its queries run on (see loopTransport.home), in
-// one task: flights, query messages and sockets are then made there, not
+// hands that to the loop its queries run on (see loopTransport.home and
+// handoff): flights, query messages and sockets are then made there, not
 // on the caller's goroutine. That loop's thread holds a scheduler slot (P)
 // whether it waits or works, while the callers' goroutines share the
 // others: work moved onto it balances the two (docs/benchmarks/core.md,
@@ -316,7 +316,7 @@ func (op *lookupOp) cancel(cause error) {
 func (op *lookupOp) start() {
 	if lt, ok := op.r.tr.(*loopTransport); ok {
 		if l, onLoop := lt.home(); !onLoop {
-			l.Execute(op.step)
+			lt.in.run(l, op.step)
 			return
 		}
 	}

@@ -25,6 +25,7 @@ import (
 // is connected to; everything else is dropped before it reaches the loop.
 type loopTransport struct {
 	rt func() *loop.Runtime
+	in handoff // lookups from outside the loops, to home
 }
 
 func newRuntimeTransport() *loopTransport {
