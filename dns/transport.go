@@ -10,6 +10,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loop"
+	"github.com/goasync/goasync/internal/loopmark"
 )
 
 // loopTransport runs exchanges on the event loops of a goasync runtime:
@@ -45,8 +46,14 @@ var errClosedEarly = errors.New("connection closed before a reply arrived")
 // the 2-core benchmark machine, 64 lookups in flight were 1.4x slower
 // (docs/benchmarks/core.md, "DNS, uncached").
 func (t *loopTransport) home() (l *loop.Loop, onLoop bool) {
+	return t.homeOf(loopmark.Current())
+}
+
+// homeOf is home for a caller known to run on the loop cur (curOK) or on
+// none (loopmark.Current's answer).
+func (t *loopTransport) homeOf(cur loopmark.Executor, curOK bool) (l *loop.Loop, onLoop bool) {
 	rt := t.rt()
-	if l := rt.Current(); l != nil {
+	if l, ok := cur.(*loop.Loop); curOK && ok && l.Runtime() == rt {
 		return l, true
 	}
 	return rt.Loop(0), false
