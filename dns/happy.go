@@ -135,13 +135,10 @@ func HappyEyeballsLookup[C any](ctx context.Context, v6, v4 *future.Future[[]net
 	return future.WithContext(ctx, r.p.Future())
 }
 
-// stopper is a timer: a *time.Timer, or a goasync loop's *loop.Timer.
-type stopper interface{ Stop() bool }
-
 // after runs fn after d: on the goasync loop the race started on (a loop
-// timer: the attempt starts there, no hop), else on a timer goroutine
-// (dial functions are safe from any goroutine).
-func (r *race[C]) after(d time.Duration, fn func()) stopper {
+// timer: the attempt starts there, no hop), else on the background timer
+// goroutine (dial functions are safe from any goroutine).
+func (r *race[C]) after(d time.Duration, fn func()) *loop.Timer {
 	if r.lp != nil {
 		// If the loop stops first, fn runs then, so the race goes on
 		// (its attempts then fail, and it settles).
@@ -149,7 +146,7 @@ func (r *race[C]) after(d time.Duration, fn func()) stopper {
 		t.Reset(d)
 		return t
 	}
-	return time.AfterFunc(d, fn)
+	return loop.Background().AfterFunc(d, fn)
 }
 
 // startedOn returns the goasync loop the caller runs on, or nil.
@@ -176,7 +173,7 @@ type race[C any] struct {
 	running  int
 	attempts []*future.Future[C]
 	errs     []error
-	timer    stopper
+	timer    *loop.Timer
 	done     bool
 	lp       *loop.Loop // the goasync loop the race started on, if any
 
@@ -185,7 +182,7 @@ type race[C any] struct {
 	lookups   int
 	v6done    bool
 	heldV4    []netip.Addr
-	resTimer  stopper
+	resTimer  *loop.Timer
 	lookupErr [2]error // IPv6, IPv4
 }
 
