@@ -230,13 +230,27 @@ func (r *Resolver) lookupIP(ctx context.Context, host string, o *lookupOptions) 
 		// A step of the caller's pipeline (ctx), or a root of its own.
 		f = future.Trace(ctx, f, "dns.Lookup "+host+" "+o.family.String())
 	}
-	op.step()
-	return deliver(ctx, f, o)
+	// Which loop, if any, the caller runs on: asked once (a gettid system
+	// call) for both the hand-off and the delivery.
+	cur, onLoop := loopmark.Current()
+	op.start(cur, onLoop)
+	return deliverFrom(ctx, f, o, cur, onLoop)
 }
 
 // deliver binds f to ctx and moves its completion onto the executor of On
 // or, by default, onto the caller's event loop when it runs on one.
 func deliver[T any](ctx context.Context, f *future.Future[T], o *lookupOptions) *future.Future[T] {
+	var cur loopmark.Executor
+	onLoop := false
+	if !o.execSet {
+		cur, onLoop = loopmark.Current()
+	}
+	return deliverFrom(ctx, f, o, cur, onLoop)
+}
+
+// deliverFrom is deliver for a caller already known to run on the loop
+// cur (onLoop) or on none.
+func deliverFrom[T any](ctx context.Context, f *future.Future[T], o *lookupOptions, cur loopmark.Executor, onLoop bool) *future.Future[T] {
 	f = future.WithContext(ctx, f)
 	if o.execSet {
 		if o.exec != nil && o.exec != future.Inline {
@@ -244,10 +258,8 @@ func deliver[T any](ctx context.Context, f *future.Future[T], o *lookupOptions) 
 		}
 		return f
 	}
-	if loopmark.Active() {
-		if ex, ok := loopmark.Current(); ok {
-			f = f.Via(ex)
-		}
+	if onLoop {
+		f = f.Via(cur)
 	}
 	return f
 }
@@ -304,6 +316,23 @@ func (op *lookupOp) cancel(cause error) {
 	for _, f := range cur {
 		f.Cancel(cause)
 	}
+}
+
+// start resolves the first candidate. A caller outside the event loops
+// hands that to the loop its queries run on (see loopTransport.home and
+// handoff): flights, query messages and sockets are then made there, not
+// on the caller's goroutine. That loop's thread holds a scheduler slot (P)
+// whether it waits or works, while the callers' goroutines share the
+// others: work moved onto it balances the two (docs/benchmarks/core.md,
+// "DNS, uncached").
+func (op *lookupOp) start(cur loopmark.Executor, curOK bool) {
+	if lt, ok := op.r.tr.(*loopTransport); ok {
+		if l, onLoop := lt.homeOf(cur, curOK); !onLoop {
+			lt.in.run(l, op.step)
+			return
+		}
+	}
+	op.step()
 }
 
 // step resolves the next candidate name.

@@ -25,8 +25,9 @@ func buildQuery(buf []byte, id uint16, q dnsmessage.Question, tcp bool) ([]byte,
 	if tcp {
 		buf = append(buf, 0, 0)
 	}
+	// No compression: one question leaves nothing to compress (and the map
+	// it needs would be one more allocation per query).
 	b := dnsmessage.NewBuilder(buf, dnsmessage.Header{ID: id, RecursionDesired: true})
-	b.EnableCompression()
 	if err := b.StartQuestions(); err != nil {
 		return nil, err
 	}

@@ -160,26 +160,25 @@ func (op *queryOp) done(server netip.AddrPort, tcp bool, rep reply, err error) {
 	if canceled {
 		return // the promise was settled by the cancellation
 	}
-	srv := server.String()
 	switch {
 	case err == errMalformed:
-		op.lastErr = errServerFailure(op.name, srv, "malformed reply")
+		op.lastErr = errServerFailure(op.name, server.String(), "malformed reply")
 	case err == errIgnore:
-		op.lastErr = errServerFailure(op.name, srv, "reply does not match the query")
+		op.lastErr = errServerFailure(op.name, server.String(), "reply does not match the query")
 	case err != nil:
 		if isTimeoutErr(err) {
-			op.lastErr = errTimeout(op.name, srv)
+			op.lastErr = errTimeout(op.name, server.String())
 		} else {
-			op.lastErr = errNet(op.name, srv, err)
+			op.lastErr = errNet(op.name, server.String(), err)
 		}
 	case rep.kind == replyTruncated:
 		if !tcp {
 			op.send(server, true) // same server, over TCP; not a new try
 			return
 		}
-		op.lastErr = errServerFailure(op.name, srv, "truncated reply over TCP")
+		op.lastErr = errServerFailure(op.name, server.String(), "truncated reply over TCP")
 	case rep.kind == replyServFail:
-		op.lastErr = errServerFailure(op.name, srv, rep.rcode.String())
+		op.lastErr = errServerFailure(op.name, server.String(), rep.rcode.String())
 	default:
 		op.p.Resolve(rep)
 		return

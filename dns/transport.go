@@ -10,6 +10,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/loop"
+	"github.com/goasync/goasync/internal/loopmark"
 )
 
 // loopTransport runs exchanges on the event loops of a goasync runtime:
@@ -17,14 +18,15 @@ import (
 // every UDP query), made nonblocking and registered straight on a loop
 // (no net.Conn, no dup), with its timeout on a loop timer. The exchange
 // runs on the loop of the caller when it is one of the runtime's loops,
-// else on one picked round-robin; a query socket is not a connection for
-// the counters.
+// else on the runtime's first loop (home); a query socket is not a
+// connection for the counters.
 //
 // The source address check of the spoofing defence is the kernel's: a
 // connected UDP socket only receives datagrams whose source is the address it
 // is connected to; everything else is dropped before it reaches the loop.
 type loopTransport struct {
 	rt func() *loop.Runtime
+	in handoff // lookups from outside the loops, to home
 }
 
 func newRuntimeTransport() *loopTransport {
@@ -35,13 +37,30 @@ func newRuntimeTransport() *loopTransport {
 // reply arrived, without a more precise reason.
 var errClosedEarly = errors.New("connection closed before a reply arrived")
 
-func (t *loopTransport) exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply] {
+// home returns the loop that runs the caller's queries: the caller's own
+// loop when it runs on one of the runtime's loops (onLoop), else the
+// runtime's first loop. Every query from outside the loops goes to that
+// one loop: the process then has at most one loop thread waiting in
+// epoll_wait (or kevent) for DNS replies, a thread that keeps its
+// scheduler slot (P) while it waits. Spread round-robin over both loops of
+// the 2-core benchmark machine, 64 lookups in flight were 1.4x slower
+// (docs/benchmarks/core.md, "DNS, uncached").
+func (t *loopTransport) home() (l *loop.Loop, onLoop bool) {
+	return t.homeOf(loopmark.Current())
+}
+
+// homeOf is home for a caller known to run on the loop cur (curOK) or on
+// none (loopmark.Current's answer).
+func (t *loopTransport) homeOf(cur loopmark.Executor, curOK bool) (l *loop.Loop, onLoop bool) {
 	rt := t.rt()
-	l := rt.Current()
-	onLoop := l != nil
-	if l == nil {
-		l = rt.Next()
+	if l, ok := cur.(*loop.Loop); curOK && ok && l.Runtime() == rt {
+		return l, true
 	}
+	return rt.Loop(0), false
+}
+
+func (t *loopTransport) exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply] {
+	l, onLoop := t.home()
 	x := &exchange{l: l, p: future.New[reply](), query: query, check: check, tcp: tcp, server: server, timeout: timeout}
 	x.p.OnCancel(func(error) { l.Execute(x.abort) })
 	if onLoop {
@@ -75,11 +94,11 @@ func (x *exchange) start() {
 	if x.done {
 		return
 	}
-	network := "udp"
-	if x.tcp {
-		network = "tcp"
+	if !x.tcp {
+		x.startUDP()
+		return
 	}
-	f, inProgress, err := x.l.Connect(network, x.server, x)
+	f, inProgress, err := x.l.Connect("tcp", x.server, x)
 	if err != nil {
 		x.finish(reply{}, err)
 		return
@@ -91,6 +110,21 @@ func (x *exchange) start() {
 		x.interest(false, true)
 		return
 	}
+	x.send()
+}
+
+// startUDP makes the query's socket, connected to the server, sends the
+// query and waits for the reply.
+func (x *exchange) startUDP() {
+	fd, err := loop.DialUDP(x.server)
+	if err == nil {
+		x.f, err = x.l.Adopt(fd, x)
+	}
+	if err != nil {
+		x.finish(reply{}, err)
+		return
+	}
+	x.timer = x.l.AfterFunc(x.timeout, x.expire)
 	x.send()
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
-	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/tcp"
 )
 
@@ -86,8 +85,9 @@ type Client struct {
 	// watermarks. The client's own handler and body bound always apply.
 	DialOptions []tcp.DialOption
 
-	mu    sync.Mutex
-	pools map[string]*hostPool
+	mu     sync.Mutex
+	pools  map[string]*hostPool
+	queues map[future.Executor]*sendQueue // per loop, see sendQueue
 }
 
 // DefaultClient is the client used by the package-level Get and Do.
@@ -337,8 +337,7 @@ type clientConn struct {
 	reused    bool
 	gotBytes  bool
 	x         *clientCall // the call whose request was sent last
-	next      *clientCall // the call start hands to the loop
-	sendNext  func()      // cc.sendNext, made once
+	sq        *sendQueue  // the client's queue for cc's loop
 	req       *nethttp.Request
 	in        []byte // bytes received and not consumed yet
 	borrowed  bool   // in is (part of) the socket's lent read buffer
@@ -370,31 +369,83 @@ type clientConn struct {
 // write as its head.
 const maxCoalescedBody = 16 << 10
 
-// start sends x's request on cc, from any goroutine.
+// start sends x's request on cc, from any goroutine. Whoever took cc from
+// the pool owns it until the send.
 func (cc *clientConn) start(x *clientCall) {
-	if cc.onLoop() {
-		// Continuations usually run on the loop: no hop needed.
-		cc.send(x)
-		return
+	cc.sq.add(cc, x)
+}
+
+// sendQueue holds the requests handed to one loop (by a client) and not
+// written yet. They are written by one task on the loop, after the events
+// the loop is handling: a continuation that sends the next request from a
+// response's callback does not write at once, so the writes of a batch of
+// responses leave together at its end. On loopback a write runs the
+// peer's receive path and, when the peer sleeps in epoll_wait, wakes it
+// (an inter-processor interrupt), which cost more than the rest of the
+// write; together, only the first write of a batch finds the peer asleep.
+// And start needs no check of which goroutine calls it (a system call on
+// Linux).
+type sendQueue struct {
+	exec    future.Executor
+	flushFn func() // sq.flush, made once
+
+	mu     sync.Mutex
+	q      []pendingSend
+	spare  []pendingSend // q's previous array, for reuse
+	queued bool          // a flush task is queued on exec
+}
+
+type pendingSend struct {
+	cc *clientConn
+	x  *clientCall
+}
+
+// sendQueue returns c's queue for the loop behind exec.
+func (c *Client) sendQueue(exec future.Executor) *sendQueue {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sq := c.queues[exec]
+	if sq == nil {
+		if c.queues == nil {
+			c.queues = make(map[future.Executor]*sendQueue)
+		}
+		sq = &sendQueue{exec: exec}
+		sq.flushFn = sq.flush
+		c.queues[exec] = sq
 	}
-	// Whoever took cc from the pool owns it until the send: one call at
-	// most waits here, and the executor's queue orders this write before
-	// the loop's read.
-	cc.next = x
-	cc.exec.Execute(cc.sendNext)
+	return sq
 }
 
-// sendHandedOver sends the call handed over by start. Loop only.
-func (cc *clientConn) sendHandedOver() {
-	x := cc.next
-	cc.next = nil
-	cc.send(x)
+// add queues x for cc and makes sure a flush task is queued.
+func (sq *sendQueue) add(cc *clientConn, x *clientCall) {
+	sq.mu.Lock()
+	sq.q = append(sq.q, pendingSend{cc, x})
+	queue := !sq.queued
+	sq.queued = true
+	sq.mu.Unlock()
+	if queue {
+		sq.exec.Execute(sq.flushFn)
+	}
 }
 
-// onLoop reports whether the caller runs on cc's event loop.
-func (cc *clientConn) onLoop() bool {
-	ex, ok := loopmark.Current()
-	return ok && any(ex) == any(cc.exec)
+// flush sends what was queued, in order. Loop only. Requests queued while
+// it runs (a retry) get a task of their own.
+func (sq *sendQueue) flush() {
+	sq.mu.Lock()
+	q := sq.q
+	sq.q, sq.spare = sq.spare, nil
+	sq.queued = false
+	sq.mu.Unlock()
+	for i := range q {
+		p := q[i]
+		q[i] = pendingSend{}
+		p.cc.send(p.x)
+	}
+	sq.mu.Lock()
+	if sq.spare == nil && cap(q) <= 4096 {
+		sq.spare = q[:0]
+	}
+	sq.mu.Unlock()
 }
 
 func (cc *clientConn) send(x *clientCall) {
@@ -598,13 +649,23 @@ func (cc *clientConn) onData(data []byte) {
 	cc.borrowed = false
 }
 
-// owned returns p, copied when it is part of the lent read buffer.
+// owned returns p, copied when it is part of the lent read buffer. A short
+// copy goes to the connection's string arena, beside the head it follows:
+// one allocation fewer per small response (the arena never hands a region
+// out twice, and the copy's capacity is its length, so an append by the
+// reader copies again).
 func (cc *clientConn) owned(p []byte) []byte {
-	if cc.borrowed {
-		return bytes.Clone(p)
+	switch {
+	case !cc.borrowed:
+		return p
+	case len(p) <= maxArenaBody:
+		return cc.hp.arena.copyBytes(p)
 	}
-	return p
+	return bytes.Clone(p)
 }
+
+// maxArenaBody is the largest body part owned copies into the arena.
+const maxArenaBody = 512
 
 // readHead parses a response head from cc.in; it reports whether it made
 // progress.

@@ -279,7 +279,7 @@ func (c *Client) connect(ctx context.Context, p *hostPool) *future.Future[*clien
 	return future.Then(tcp.Connect(ctx, p.addr, opts...), func(s *tcp.Socket) (*clientConn, error) {
 		cc.sock = s
 		cc.exec = s.Executor()
-		cc.sendNext = cc.sendHandedOver
+		cc.sq = c.sendQueue(cc.exec)
 		return cc, nil
 	})
 }

@@ -12,8 +12,8 @@ import (
 // certificate through Certificates, GetCertificate or GetConfigForClient,
 // so SNI works). ALPN offers "http/1.1" unless cfg.NextProtos says
 // otherwise (HTTP/2 is not served, so do not list "h2"). Requests carry
-// the connection state in Request.TLS. Handshakes run on the blocking-work
-// pool, bounded by tcp.DefaultHandshakeTimeout unless
+// the connection state in Request.TLS. Handshakes run off the loop (a
+// goroutine each, docs/tls.md), bounded by tcp.DefaultHandshakeTimeout unless
 // WithTCPOptions(tcp.WithHandshakeTimeout(d)) says otherwise; a client that
 // fails its handshake never reaches the handler. Graceful Close works as
 // without TLS (close_notify is sent before each connection closes).

@@ -28,7 +28,7 @@
 // a reset when one side fails) and returns a future of what it moved.
 // Socket.NetConn is a blocking net.Conn view for goroutine code (bufio,
 // crypto/tls, net/http). WithTLS encrypts a socket with Go's crypto/tls
-// (the handshake on the blocking-work pool, records on the loop);
+// (the handshake on a goroutine of its own, records on the loop);
 // StartTLS upgrades an open one.
 //
 // # Flow control and closing

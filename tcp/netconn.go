@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -70,6 +71,8 @@ func (c *netConn) Close() error {
 	if c.closed.Swap(true) {
 		return c.opError("close", net.ErrClosed)
 	}
+	c.rdl.stop()
+	c.wdl.stop()
 	c.s.Close()
 	return nil
 }
@@ -128,7 +131,7 @@ func awaitBy[T any](d *deadline, f *future.Future[T]) (T, error) {
 // channel closed when it is moved, so a blocked call sees a new deadline.
 type deadline struct {
 	mu      sync.Mutex
-	timer   *time.Timer
+	timer   *loop.Timer
 	expired chan struct{}
 	changed chan struct{}
 }
@@ -158,7 +161,17 @@ func (d *deadline) set(t time.Time) {
 	if dur := time.Until(t); dur <= 0 {
 		close(exp)
 	} else {
-		d.timer = time.AfterFunc(dur, func() { close(exp) })
+		d.timer = loop.Background().AfterFunc(dur, func() { close(exp) })
+	}
+}
+
+// stop disarms the deadline's timer (the conn is closed).
+func (d *deadline) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
 	}
 }
 

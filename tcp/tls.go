@@ -32,7 +32,7 @@ const DefaultHandshakeTimeout = tlsrec.DefaultHandshakeTimeout
 // crypto/tls). OnConnect runs once the handshake succeeded; a connection
 // whose handshake fails never reaches the handler (no OnConnect, OnData
 // or OnClose) and is closed after the alert is sent. The handshake runs
-// on the blocking-work pool, records are encrypted and decrypted on the
+// on a goroutine of its own, records are encrypted and decrypted on the
 // socket's loop (docs/tls.md). cfg must not be modified afterwards.
 func WithTLS(cfg *tls.Config) Option {
 	return func(c *config) {
@@ -56,7 +56,7 @@ type tlsConn struct {
 	ready *future.Promise[struct{}] // settles after the handshake (and OnConnect)
 	eof   bool                      // close_notify (or the end) was read; loop only
 	done  atomic.Bool               // this side closed the engine (Close)
-	// inWorker: the handshake runs on its pool worker, which is the only
+	// inWorker: the handshake runs on its goroutine, which is the only
 	// goroutine producing output meanwhile.
 	inWorker atomic.Bool
 	// live: the handshake's end has been handled on the loop; before,
@@ -92,10 +92,14 @@ func (s *Socket) ConnectionState() tls.ConnectionState {
 // WithTLS's rules (for a client an empty ServerName is the dialled host).
 // The future resolves once the handshake succeeded, on the socket's loop.
 //
-// Call it when the plaintext exchange is over: bytes already received
-// stay plaintext, later ones are TLS. Writes between the call and the
-// future's resolution fail; chain them on the future. A failed handshake
-// closes the socket (OnClose runs with the error).
+// Call it when the plaintext exchange is over. Bytes received and not
+// yet read when it runs (a ClientHello sent right behind the STARTTLS
+// command, left in the socket's buffer after ReadLine took the command)
+// are TLS: they go to the handshake, as everything received later does.
+// Bytes already handed to OnData or to a read stay plaintext. Writes
+// between the call and the future's resolution fail; chain them on the
+// future. A failed handshake closes the socket (OnClose runs with the
+// error).
 func (s *Socket) StartTLS(cfg *tls.Config) *future.Future[struct{}] {
 	if cfg == nil {
 		cfg = &tls.Config{}
@@ -114,8 +118,15 @@ func (s *Socket) StartTLS(cfg *tls.Config) *future.Future[struct{}] {
 			p.Reject(opError("handshake", s.peer(), errors.New("tcp: StartTLS on a TLS socket")))
 			return
 		}
+		// Bytes no read has taken are the start of the TLS stream.
+		var early []byte
+		if s.inOff < len(s.in) {
+			early = s.in[s.inOff:]
+			s.in, s.inOff = nil, 0
+			s.syncReadingLocked() // they no longer hold reading back
+		}
 		s.mu.Unlock()
-		s.beginTLS(cfg, s.srv != nil, p, false)
+		s.beginTLSAfter(cfg, s.srv != nil, p, false, early)
 	}
 	if s.lp == nil || s.onOwnLoop() {
 		start()
@@ -143,12 +154,19 @@ func clientConfig(cfg *tls.Config, addr string) *tls.Config {
 // socket's loop. atOpen: the socket has just connected and its handler
 // waits for the handshake (WithTLS); else it is StartTLS.
 func (s *Socket) beginTLS(cfg *tls.Config, server bool, ready *future.Promise[struct{}], atOpen bool) {
+	s.beginTLSAfter(cfg, server, ready, atOpen, nil)
+}
+
+// beginTLSAfter is beginTLS with early: the bytes received before
+// StartTLS that no read took (the engine takes them as the start of the
+// TLS stream).
+func (s *Socket) beginTLSAfter(cfg *tls.Config, server bool, ready *future.Promise[struct{}], atOpen bool, early []byte) {
 	t := &tlsConn{ready: ready}
 	opts := tlsrec.Options{
 		HandshakeTimeout: s.cfg.handshakeTimeout,
 		OnOutput: func() {
 			if t.inWorker.Load() {
-				// A flight of the handshake, on its pool worker: send it
+				// A flight of the handshake, on its goroutine: send it
 				// from there (socket writes are safe from any goroutine),
 				// which saves a trip through the loop per flight.
 				s.flushTLS()
@@ -163,6 +181,9 @@ func (s *Socket) beginTLS(cfg *tls.Config, server bool, ready *future.Promise[st
 		t.e = tlsrec.Server(cfg, opts)
 	} else {
 		t.e = tlsrec.Client(clientConfig(cfg, s.peer()), opts)
+	}
+	if len(early) > 0 {
+		t.e.Feed(early)
 	}
 	s.mu.Lock()
 	s.tls = t
@@ -305,7 +326,7 @@ func (s *Socket) tlsEOF(t *tlsConn) bool {
 }
 
 // tlsClosed returns what a closing socket does to its engine: a handshake
-// still running is interrupted, so its pool worker is freed.
+// still running is interrupted, so its goroutine ends.
 func (s *Socket) tlsClosed(t *tlsConn) func() {
 	return func() {
 		if !t.e.Established() {

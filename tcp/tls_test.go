@@ -440,13 +440,26 @@ func TestTLSEarlyDataBounded(t *testing.T) {
 			case <-time.After(10 * time.Millisecond):
 			}
 			for _, s := range srv.Clients() {
-				s.mu.Lock()
-				tc := s.tls
-				s.mu.Unlock()
-				if tc != nil {
-					if b := int64(tc.e.Buffered()); b > peak.Load() {
+				// Buffered is read on the socket's loop, which owns the
+				// engine's input once the handshake has ended.
+				got := make(chan int64, 1)
+				s.lp.Execute(func() {
+					s.mu.Lock()
+					tc := s.tls
+					s.mu.Unlock()
+					if tc != nil {
+						got <- int64(tc.e.Buffered())
+					} else {
+						got <- 0
+					}
+				})
+				select {
+				case b := <-got:
+					if b > peak.Load() {
 						peak.Store(b)
 					}
+				case <-stop:
+					return
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	evloop "github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -165,7 +166,7 @@ func TestRetryStopsWhenContextEndsOrCancelled(t *testing.T) {
 	if n := len(a.gaps()) + 1; n != 1 {
 		t.Fatalf("%d attempts, want 1", n)
 	}
-	if n := sched.armed(); n != 0 {
+	if n := evloop.Background().Pending(); n != 0 {
 		t.Fatalf("%d timers still armed after the retry ended", n)
 	}
 

@@ -19,13 +19,13 @@ type config struct{ exec future.Executor }
 
 // On delivers the timer's completion through e (for example the executor
 // of an event loop) instead of the loop the timer was started on or the
-// scheduler goroutine. A nil e means the scheduler goroutine.
+// timer goroutine. A nil e means the timer goroutine.
 func On(e future.Executor) Option {
 	return func(c *config) { c.exec = e }
 }
 
 // configure resolves the delivery executor: an explicit On wins, then the
-// loop the caller runs on, else none (the scheduler goroutine).
+// loop the caller runs on, else none (the timer goroutine).
 func configure(opts []Option) config {
 	var c config
 	explicit := false
@@ -45,7 +45,7 @@ func configure(opts []Option) config {
 
 // loop returns the goasync event loop the completion is delivered on, when
 // the executor is one: such a timer is one of that loop's own timers and
-// its work runs there without the scheduler goroutine or a hop.
+// its work runs there without a hop.
 func (c config) loop() *evloop.Loop {
 	l, _ := c.exec.(*evloop.Loop)
 	return l
@@ -60,45 +60,43 @@ func (c config) deliver(fn func()) {
 	fn()
 }
 
+// newTimer makes the timer behind a Delay, Timeout or Interval: one of
+// the loop's own timers when the completion goes to a goasync loop (fn
+// runs there, no hop), else a Background timer (internal/loop) that hands
+// fn to the executor or runs it on the timer goroutine. onStop settles a
+// loop timer whose runtime shut down.
+func (c config) newTimer(fn func(), onStop func()) *evloop.Timer {
+	if l := c.loop(); l != nil {
+		return l.NewTimer(fn, onStop)
+	}
+	if c.exec == nil {
+		return evloop.Background().NewTimer(fn)
+	}
+	return evloop.Background().NewTimer(func() { c.exec.Execute(fn) })
+}
+
 // Delay returns a future that resolves after d. With d <= 0 it resolves
 // on the next turn: on an event loop (or with On), through the executor,
-// so after the current callback returns; otherwise on the scheduler
+// so after the current callback returns; otherwise on the timer
 // goroutine, never inside the Delay call. Cancelling the future disarms
 // the timer.
 func Delay(d time.Duration, opts ...Option) *future.Future[struct{}] {
 	c := configure(opts)
-	t := &delay{p: future.New[struct{}](), c: c, e: entry{index: -1}}
+	p := future.New[struct{}]()
+	resolve := func() { p.Resolve(struct{}{}) }
 	if d <= 0 && c.exec != nil {
-		c.exec.Execute(t.resolve)
-		return t.p.Future()
+		c.exec.Execute(resolve)
+		return p.Future()
 	}
-	if d < 0 {
-		d = 0
+	var closed func() // a loop timer's runtime shut down
+	if c.loop() != nil {
+		closed = func() { p.Reject(evloop.ErrClosed) }
 	}
-	if l := c.loop(); l != nil {
-		lt := l.NewTimer(t.resolve, t.closed)
-		t.p.OnCancel(func(error) { lt.Stop() })
-		lt.Reset(d)
-		return t.p.Future()
-	}
-	t.e.job = t
-	t.e.when = now() + int64(d)
-	t.p.OnCancel(func(error) { sched.remove(&t.e) })
-	sched.add(&t.e)
-	return t.p.Future()
+	lt := c.newTimer(resolve, closed)
+	p.OnCancel(func(error) { lt.Stop() })
+	lt.Reset(d)
+	return p.Future()
 }
-
-type delay struct {
-	p *future.Promise[struct{}]
-	c config
-	e entry
-}
-
-func (t *delay) fire()    { t.c.deliver(t.resolve) }
-func (t *delay) resolve() { t.p.Resolve(struct{}{}) }
-
-// closed settles a loop timer's Delay whose runtime shut down.
-func (t *delay) closed() { t.p.Reject(evloop.ErrClosed) }
 
 // After returns a future of fn's result, with fn called d from now where
 // the timer delivers (see Delay). A panic in fn rejects the future with a
@@ -113,22 +111,18 @@ func After[T any](d time.Duration, fn func() (T, error), opts ...Option) *future
 // learns through OnCancel). Cancelling the returned future cancels f too.
 // The timeout rejection is delivered like a Delay's completion.
 func Timeout[T any](f *future.Future[T], d time.Duration, opts ...Option) *future.Future[T] {
-	t := &timeout[T]{p: future.New[T](), f: f, c: configure(opts), e: entry{index: -1}}
-	if l := t.c.loop(); l != nil {
-		t.lt = l.NewTimer(t.expire, t.closed)
-	} else {
-		t.e.job = t
-		t.e.when = now() + int64(d)
+	t := &timeout[T]{p: future.New[T](), f: f}
+	c := configure(opts)
+	var closed func() // a loop timer's runtime shut down
+	if c.loop() != nil {
+		closed = t.closed
 	}
+	t.lt = c.newTimer(t.expire, closed)
 	t.p.OnCancel(func(cause error) {
-		t.disarm()
+		t.lt.Stop()
 		f.Cancel(cause)
 	})
-	if t.lt != nil {
-		t.lt.Reset(d)
-	} else {
-		sched.add(&t.e)
-	}
+	t.lt.Reset(d)
 	f.OnComplete(t.settle)
 	out := t.p.Future()
 	if future.Tracing() {
@@ -141,18 +135,8 @@ func Timeout[T any](f *future.Future[T], d time.Duration, opts ...Option) *futur
 type timeout[T any] struct {
 	p       *future.Promise[T]
 	f       *future.Future[T]
-	c       config
-	e       entry
-	lt      *evloop.Timer // on a loop: the loop's timer instead of e
+	lt      *evloop.Timer
 	expired atomic.Bool
-}
-
-func (t *timeout[T]) disarm() {
-	if t.lt != nil {
-		t.lt.Stop()
-	} else {
-		sched.remove(&t.e)
-	}
 }
 
 // closed settles a loop timer's Timeout whose runtime shut down: f is
@@ -163,7 +147,7 @@ func (t *timeout[T]) closed() {
 }
 
 func (t *timeout[T]) settle(v T, err error) {
-	t.disarm()
+	t.lt.Stop()
 	if t.expired.Load() {
 		t.p.Reject(future.ErrTimeout)
 		return
@@ -174,8 +158,6 @@ func (t *timeout[T]) settle(v T, err error) {
 	}
 	t.p.Resolve(v)
 }
-
-func (t *timeout[T]) fire() { t.c.deliver(t.expire) }
 
 // expire cancels f first, so its producer has been told by the time the
 // timeout rejection reaches anyone, then rejects (settle does it when the
@@ -189,11 +171,9 @@ func (t *timeout[T]) expire() {
 // Ticker is a running Interval. Stop it when it is no longer needed.
 type Ticker struct {
 	fn      func()
-	c       config
 	start   int64
 	period  int64
-	e       entry
-	lt      *evloop.Timer // on a loop: the loop's timer instead of e
+	lt      *evloop.Timer
 	stopped atomic.Bool
 	ticks   atomic.Int64
 }
@@ -209,19 +189,11 @@ func Interval(d time.Duration, fn func(), opts ...Option) *Ticker {
 	if d <= 0 {
 		panic("timer: non-positive interval")
 	}
-	t := &Ticker{fn: fn, c: configure(opts), start: now(), period: int64(d), e: entry{index: -1}}
-	if l := t.c.loop(); l != nil {
-		t.lt = l.NewTimer(t.tick, nil)
-		t.lt.ResetAt(t.start + t.period)
-		return t
-	}
-	t.e.job = t
-	t.e.when = t.start + t.period
-	sched.add(&t.e)
+	t := &Ticker{fn: fn, start: evloop.Now(), period: int64(d)}
+	t.lt = configure(opts).newTimer(t.tick, nil)
+	t.lt.ResetAt(t.start + t.period)
 	return t
 }
-
-func (t *Ticker) fire() { t.c.deliver(t.tick) }
 
 func (t *Ticker) tick() {
 	if t.stopped.Load() {
@@ -235,18 +207,10 @@ func (t *Ticker) tick() {
 		return
 	}
 	// Next deadline on the start + n*period grid, strictly in the future.
-	n := (now()-t.start)/t.period + 1
-	if t.lt != nil {
-		t.lt.ResetAt(t.start + n*t.period)
-		if t.stopped.Load() {
-			t.lt.Stop()
-		}
-		return
-	}
-	t.e.when = t.start + n*t.period
-	sched.add(&t.e)
+	n := (evloop.Now()-t.start)/t.period + 1
+	t.lt.ResetAt(t.start + n*t.period)
 	if t.stopped.Load() {
-		sched.remove(&t.e) // Stop ran between the check and the add
+		t.lt.Stop() // Stop ran between the check and the re-arm
 	}
 }
 
@@ -257,11 +221,7 @@ func (t *Ticker) Stop() bool {
 	if t.stopped.Swap(true) {
 		return false
 	}
-	if t.lt != nil {
-		t.lt.Stop()
-	} else {
-		sched.remove(&t.e)
-	}
+	t.lt.Stop()
 	return true
 }
 

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/goasync/goasync/future"
+	evloop "github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
 	"github.com/goasync/goasync/internal/stats"
 )
@@ -43,11 +44,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func schedulerIdle() bool {
-	sched.mu.Lock()
-	defer sched.mu.Unlock()
-	return !sched.running
-}
+// schedulerIdle reports whether no timer is armed off the loops (the
+// Background set, which then holds no goroutine either).
+func schedulerIdle() bool { return evloop.Background().Pending() == 0 }
 
 // loop is a minimal event loop for tests: a goroutine marked with
 // loopmark that runs queued functions in order.
@@ -201,11 +200,11 @@ func TestTimersShareOneGoroutine(t *testing.T) {
 
 func TestDelayCancelDisarms(t *testing.T) {
 	f := Delay(time.Hour)
-	if sched.armed() == 0 {
+	if evloop.Background().Pending() == 0 {
 		t.Fatal("no timer armed")
 	}
 	f.Cancel(nil)
-	if sched.armed() != 0 {
+	if evloop.Background().Pending() != 0 {
 		t.Fatal("cancelled timer still armed")
 	}
 	if _, err := await(t, f); !errors.Is(err, future.ErrCanceled) {
@@ -225,7 +224,7 @@ func TestAfter(t *testing.T) {
 	var ran atomic.Bool
 	f := After(time.Hour, func() (int, error) { ran.Store(true); return 0, nil })
 	f.Cancel(nil)
-	if sched.armed() != 0 {
+	if evloop.Background().Pending() != 0 {
 		t.Fatal("cancelling After left its timer armed")
 	}
 	if ran.Load() {
@@ -258,7 +257,7 @@ func TestTimeoutPassesAnEarlyResult(t *testing.T) {
 	if v, err := await(t, f); v != 7 || err != nil {
 		t.Fatalf("Timeout = %v, %v", v, err)
 	}
-	if sched.armed() != 0 {
+	if evloop.Background().Pending() != 0 {
 		t.Fatal("timer still armed after the result")
 	}
 	errBoom := errors.New("boom")
@@ -272,7 +271,7 @@ func TestTimeoutPassesAnEarlyResult(t *testing.T) {
 	if _, err, _ := q.Future().Result(); !errors.Is(err, future.ErrCanceled) {
 		t.Fatalf("source after cancel = %v", err)
 	}
-	if sched.armed() != 0 {
+	if evloop.Background().Pending() != 0 {
 		t.Fatal("timer armed after cancel")
 	}
 	eventually(t, "scheduler idle", schedulerIdle)
@@ -294,11 +293,11 @@ func TestIntervalDoesNotDrift(t *testing.T) {
 		<-ready
 		k := tk.Load()
 		mu.Lock()
-		slots = append(slots, (k.e.when-k.start)/k.period)
-		if (k.e.when-k.start)%k.period != 0 {
-			t.Errorf("deadline %d is off the grid", k.e.when-k.start)
+		slots = append(slots, (k.lt.Deadline()-k.start)/k.period)
+		if (k.lt.Deadline()-k.start)%k.period != 0 {
+			t.Errorf("deadline %d is off the grid", k.lt.Deadline()-k.start)
 		}
-		fired = append(fired, now())
+		fired = append(fired, evloop.Now())
 		mu.Unlock()
 		n++
 		if n == 3 {

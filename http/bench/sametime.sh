@@ -21,7 +21,9 @@
 # Usage: http/bench/sametime.sh [rounds] [seconds] [peers...]
 #        (peers default: fasthttp nethttp; needs wrk, taskset, GNU time)
 #        OURS_FLAGS="-reuse" measures our server with WithRequestReuse;
-#        SKIP_CLIENTS=1 measures the servers only.
+#        SKIP_CLIENTS=1 measures the servers only, SKIP_SERVERS=1 the clients
+#        only. Each client round also prints the responder's CPU use (busy
+#        share of CPU 0), to show whether the server limited the clients.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-5}
@@ -44,6 +46,7 @@ go build -o "$tmp/benchserver" ./http/internal/benchserver
 (cd bench && go build -o "$tmp/peers" ./cmd/peers && go build -o "$tmp/ours" ./cmd/ours && go build -o "$tmp/load" ./cmd/load)
 
 for peer in "${peers[@]}"; do
+  [ -n "${SKIP_SERVERS:-}" ] && break
   echo "== servers: ours and $peer both on CPU 0 at once, one wrk each on CPU 1, ${secs}s per round"
   # shellcheck disable=SC2086 # OURS_FLAGS is a list of flags
   GOMAXPROCS=1 taskset -c 0 "$tmp/benchserver" -impl ours ${OURS_FLAGS:-} -addr 127.0.0.1:18601 >/dev/null & po=$!
@@ -83,11 +86,13 @@ for peer in "${peers[@]}"; do
         -inflight 64 -dur "${secs}s" -warmup 300ms >"$tmp/co" ) & c1=$!
     ( /usr/bin/env time -f "%U %S" -o "$tmp/tn" taskset -c 1 "$tmp/load" httpclient -client "$peer" -url http://127.0.0.1:18603/ \
         -inflight 64 -dur "${secs}s" -warmup 300ms >"$tmp/cn" ) & c2=$!
+    s0=$(cputicks "$ps"); t0=$(date +%s%N)
     wait "$c1" "$c2"
-    awk -v r="$r" -v p="$peer" -v no="$(grep -o '"requests":[0-9]*' "$tmp/co" | cut -d: -f2)" -v nn="$(grep -o '"requests":[0-9]*' "$tmp/cn" | cut -d: -f2)" \
+    s1=$(cputicks "$ps"); t1=$(date +%s%N)
+    awk -v r="$r" -v p="$peer" -v sb="$(awk -v d=$((s1 - s0)) -v hz="$hz" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", 100 * d / hz / (ns / 1e9) }')" -v no="$(grep -o '"requests":[0-9]*' "$tmp/co" | cut -d: -f2)" -v nn="$(grep -o '"requests":[0-9]*' "$tmp/cn" | cut -d: -f2)" \
       -v co="$(awk '{print $1 + $2}' "$tmp/to")" -v cn="$(awk '{print $1 + $2}' "$tmp/tn")" 'BEGIN {
         eo = no / co; en = nn / cn
-        printf "client round %d: ours %.0f req/cpu-s, %s %.0f req/cpu-s, ratio %.2fx\n", r, eo, p, en, eo / en
+        printf "client round %d: ours %.0f req/cpu-s, %s %.0f req/cpu-s, ratio %.2fx (requests %d vs %d, responder busy %s%%)\n", r, eo, p, en, eo / en, no, nn, sb
         print eo / en > "/dev/stderr" }' 2>>"$tmp/r"
   done
   printf "client vs %s: median ratio %.2fx over %d rounds\n" "$peer" "$(median <"$tmp/r")" "$rounds"

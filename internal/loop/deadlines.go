@@ -8,8 +8,8 @@ type DeadlineItem interface {
 }
 
 // Deadlines is a binary min-heap on deadlines whose items know their own
-// index, so one can be removed or moved without a search. The loops'
-// timers and timer/'s off-loop scheduler both keep their timers in one.
+// index, so one can be removed or moved without a search. Timer sets (a
+// loop's, and the Background set) keep their timers in one.
 // It does no locking.
 type Deadlines[T DeadlineItem] struct {
 	items []T

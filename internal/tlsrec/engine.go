@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // DefaultHandshakeTimeout bounds a handshake when Options leaves it zero.
@@ -23,7 +24,7 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// OnOutput, when set, is called when ciphertext becomes pending after
 	// none was (the owner then calls Output). During the handshake it is
-	// called on a pool worker, afterwards on the goroutine that called
+	// called on the handshake's goroutine, afterwards on the goroutine that called
 	// Encrypt, Receive, CloseWrite or Close. It must not block and must
 	// not call into the engine synchronously; hop to the owner's loop.
 	OnOutput func()
@@ -50,7 +51,7 @@ type Engine struct {
 	state  atomic.Int32
 	mu     sync.Mutex // guards the fields below (handshake start and end)
 	hs     *future.Promise[struct{}]
-	timer  *time.Timer
+	timer  *loop.Timer
 	cause  error // why the handshake was interrupted, if it was
 	stopFn func() bool
 }
@@ -88,7 +89,7 @@ func newEngine(cfg *tls.Config, opts Options, client bool) *Engine {
 
 // Handshake starts the handshake (once; later calls return the same
 // future) and returns a future that settles when it ends. The future
-// settles on a pool worker or a timer goroutine: chain with Via to come
+// settles on the handshake's goroutine or a timer goroutine: chain with Via to come
 // back to a loop. Cancelling ctx, Close and the handshake timeout
 // interrupt it; the timeout rejects with an error matching
 // ErrHandshakeTimeout. Certificate failures reject with crypto/tls's own
@@ -107,7 +108,7 @@ func (e *Engine) Handshake(ctx context.Context) *future.Future[struct{}] {
 		return fut
 	}
 	if e.timeout > 0 {
-		e.timer = time.AfterFunc(e.timeout, func() { e.interrupt(ErrHandshakeTimeout) })
+		e.timer = loop.Background().AfterFunc(e.timeout, func() { e.interrupt(ErrHandshakeTimeout) })
 	}
 	if ctx != nil && ctx.Done() != nil {
 		e.stopFn = context.AfterFunc(ctx, func() { e.interrupt(ctx.Err()) })
@@ -124,14 +125,6 @@ func (e *Engine) Handshake(ctx context.Context) *future.Future[struct{}] {
 	return fut
 }
 
-// run hands the handshake to the blocking-work pool. The caller moved the
-// state to stateHandshaking.
-func (e *Engine) run() {
-	future.Go(func() (struct{}, error) {
-		return struct{}{}, e.conn.Handshake()
-	}).OnComplete(e.finish)
-}
-
 // finish ends the handshake, on the worker that ran it (or the goroutine
 // that found the pool full).
 func (e *Engine) finish(_ struct{}, err error) {
@@ -140,12 +133,16 @@ func (e *Engine) finish(_ struct{}, err error) {
 	if e.cause != nil {
 		err = e.cause
 	}
+	e.p.mu.Lock()
+	e.p.onWait = nil // the handshake's goroutine ends here
+	e.p.mu.Unlock()
 	if err == nil {
 		e.p.mu.Lock()
 		e.p.blocking = false
 		if e.p.off == len(e.p.in) {
 			e.p.resetInLocked() // the handshake's input buffer goes
 		}
+		e.p.owned.Store(true) // the owner's loop alone feeds and reads now
 		e.p.mu.Unlock()
 		e.state.Store(stateEstablished)
 	} else {
@@ -220,13 +217,13 @@ func (e *Engine) Receive(dst, p []byte) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	e.p.mu.Lock()
+	// The input is the loop's own now (pipe.owned): no lock.
 	e.p.borrow = p
-	e.p.mu.Unlock()
-	dst, err := e.decrypt(dst)
-	e.p.mu.Lock()
+	var err error
+	if e.p.readyLocked() {
+		dst, err = e.decrypt(dst)
+	}
 	e.p.keepBorrowedLocked()
-	e.p.mu.Unlock()
 	return dst, err
 }
 
@@ -270,12 +267,23 @@ func (e *Engine) Drain(dst []byte) ([]byte, error) {
 	if e.state.Load() != stateEstablished {
 		return dst, nil
 	}
+	if !e.p.readyLocked() { // owned input: no lock
+		return dst, nil
+	}
 	return e.decrypt(dst)
 }
 
 // minRead is the free space decrypt keeps in dst for one record.
 const minRead = 16 << 10
 
+// decrypt reads the tls.Conn until it would block. The caller saw input
+// (or its end) buffered in the pipe. After a Read that returned bytes,
+// the pipe tells whether another could make progress (pipe.more): a Read
+// that could only say "would block" is skipped. That is the common end of
+// a batch (each socket read holding whole records) and saves a Read call
+// per batch: crypto/tls's locks, its read of the header, an allocation
+// and the error return. Every Read has at least minRead bytes of room, so
+// crypto/tls keeps no plaintext of a record between calls.
 func (e *Engine) decrypt(dst []byte) ([]byte, error) {
 	for {
 		if cap(dst)-len(dst) < minRead {
@@ -283,9 +291,13 @@ func (e *Engine) decrypt(dst []byte) ([]byte, error) {
 			copy(grown, dst)
 			dst = grown
 		}
+		e.p.more = true // unless the pipe's Read says otherwise
 		n, err := e.conn.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if err == nil {
+			if !e.p.more {
+				return dst, nil
+			}
 			continue
 		}
 		if err == errWouldBlock {
@@ -344,10 +356,13 @@ func (e *Engine) Encrypt(dst, p []byte) ([]byte, error) {
 func (e *Engine) Output(dst []byte) []byte { return e.p.take(dst) }
 
 // Buffered reports how many received bytes wait in the engine for the
-// handshake or for Drain (an owner stops reading above its bound).
+// handshake or for Drain (an owner stops reading above its bound). Call
+// it where Receive is called (once the handshake has ended the input
+// belongs to that goroutine).
 func (e *Engine) Buffered() int {
-	e.p.mu.Lock()
-	defer e.p.mu.Unlock()
+	if e.p.lockIn() {
+		defer e.p.mu.Unlock()
+	}
 	return len(e.p.in) - e.p.off
 }
 

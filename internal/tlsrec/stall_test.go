@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/goasync/goasync/future"
 )
 
 // 5,000 server handshakes that received half a ClientHello and nothing
@@ -54,4 +56,67 @@ func TestUnfinishedHandshakesCostNoWorker(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(engines)
+}
+
+// Servers that received a whole ClientHello, answered it and wait for a
+// client that never sends its next flight give their admission slot back:
+// with 2 slots, 6 such stalled handshakes do not hold up a real one (on
+// the blocking-work pool each held a worker until its timeout). Closing
+// them ends their goroutines, and no slot stays taken.
+func TestStalledAfterHelloHoldsNoSlot(t *testing.T) {
+	saved := handshakes.max
+	handshakes.mu.Lock()
+	handshakes.max = 2
+	handshakes.mu.Unlock()
+	defer func() {
+		handshakes.mu.Lock()
+		handshakes.max = saved
+		handshakes.mu.Unlock()
+	}()
+	p := testPKI(t)
+	for _, v := range versions {
+		scfg := serverConfig(p.Localhost, v.v, v.v)
+		hello := clientHello(t, v.v)
+		stalled := make([]*Engine, 6)
+		for i := range stalled {
+			e := Server(scfg, Options{HandshakeTimeout: time.Minute})
+			e.Handshake(context.Background())
+			if _, err := e.Receive(nil, hello); err != nil {
+				t.Fatal(err)
+			}
+			stalled[i] = e
+		}
+		// Each answers its hello (the server's flight), then waits.
+		deadline := time.Now().Add(10 * time.Second)
+		for _, e := range stalled {
+			for e.Pending() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: a stalled server never answered its hello", v.name)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		start := time.Now()
+		newMemPair(t, v.v).close() // fails after 20 s if no slot comes free
+		t.Logf("%s: a handshake behind %d stalled ones (2 slots) took %v", v.name, len(stalled), time.Since(start))
+		for _, e := range stalled {
+			e.Close()
+			if _, err, ok := waitResult(e.Handshake(context.Background())); !ok || !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("%s: stalled handshake after Close: %v %v", v.name, ok, err)
+			}
+		}
+	}
+	handshakes.mu.Lock()
+	active, queued := handshakes.active, len(handshakes.q)
+	handshakes.mu.Unlock()
+	if active != 0 || queued != 0 {
+		t.Fatalf("%d slots taken, %d queued after every handshake ended", active, queued)
+	}
+}
+
+func waitResult(f *future.Future[struct{}]) (struct{}, error, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := f.Await(ctx)
+	return v, err, ctx.Err() == nil
 }

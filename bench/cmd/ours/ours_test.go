@@ -146,6 +146,10 @@ func TestHTTPClientDriver(t *testing.T) {
 	if err := httpClient(o); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("OURS_CLIENT_NEWREQ", "1") // Get per request instead of a reused request
+	if err := httpClient(o); err != nil {
+		t.Fatal(err)
+	}
 	o.url = "http://" + freeAddr(t) + "/"
 	if err := httpClient(o); err == nil {
 		t.Error("no error when every request is refused")

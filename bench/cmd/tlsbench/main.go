@@ -5,6 +5,7 @@
 //	go run ./cmd/tlsbench                     # all scenarios, 3 rounds, 3 s each
 //	go run ./cmd/tlsbench -only echo -dur 2s -rounds 2
 //	go run ./cmd/tlsbench -idle 10000         # idle memory at 10,000 connections
+//	go run ./cmd/tlsbench -baseline /tmp/old  # A/B: /tmp/old's ours server as "base" in the same rounds
 //
 // Scenarios (the load is Go crypto/tls clients in this process, the same
 // for both servers; each server runs alone in a child process, pinned to
@@ -57,6 +58,7 @@ func main() {
 	conns := flag.Int("conns", 50, "connections of the echo scenario")
 	dialers := flag.Int("dialers", 16, "concurrent dialers of the handshake scenario")
 	idle := flag.Int("idle", 10000, "connections of the idle scenario")
+	baseline := flag.String("baseline", "", "a tlsbench binary built from another tree: its ours server runs as \"base\" in the same rounds (A/B of a change)")
 	flag.Parse()
 	if *serve != "" {
 		if err := runServer(*serve, *addr, *certFile, *keyFile); err != nil {
@@ -71,6 +73,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	b.baseline = *baseline
 	defer os.RemoveAll(b.dir)
 	for _, sc := range strings.Split(*only, ",") {
 		var fn func(s *server) (result, error)
@@ -104,6 +107,7 @@ type bench struct {
 	dir               string
 	certFile, keyFile string
 	client            *tls.Config
+	baseline          string // -baseline: the binary of the "base" server
 }
 
 func newBench() (*bench, error) {
@@ -130,8 +134,11 @@ func (b *bench) start(kind string) (*server, error) {
 		return nil, err
 	}
 	argv := []string{self, "-serve", kind, "-cert", b.certFile, "-key", b.keyFile}
+	if kind == "base" { // the ours server of the baseline binary
+		argv[0], argv[2] = b.baseline, "ours"
+	}
 	if b.httpMode {
-		argv[2] = kind + "-http"
+		argv[2] += "-http"
 	}
 	if ts, err := exec.LookPath("taskset"); err == nil {
 		argv = append([]string{ts, "-c", "0"}, argv...)
@@ -177,10 +184,15 @@ type result struct {
 func (b *bench) compare(name string, rounds int, fn func(*server) (result, error)) error {
 	res := map[string][]result{}
 	for r := range rounds {
+		// Each server takes each place in the round in turn (with two
+		// servers they alternate), so that whatever favours a place (the
+		// first after a pause, the last) does not favour one server.
 		order := []string{"ours", "go"}
-		if r%2 == 1 {
-			order = []string{"go", "ours"}
+		if b.baseline != "" {
+			order = []string{"ours", "go", "base"}
 		}
+		k := r % len(order)
+		order = append(order[k:], order[:k]...)
 		for _, kind := range order {
 			s, err := b.start(kind)
 			if err != nil {
@@ -211,6 +223,10 @@ func (b *bench) compare(name string, rounds int, fn func(*server) (result, error
 			fmt.Printf(" (lower is better)")
 		}
 		fmt.Println()
+		if b.baseline != "" {
+			base := med("base", f)
+			fmt.Printf("%-10s %-28s base %12.0f   ours/base %.2fx   base/go %.2fx\n", name, label, base, o/base, base/g)
+		}
 	}
 	switch name {
 	case "idle":
