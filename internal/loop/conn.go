@@ -40,18 +40,20 @@ type ConnHandler interface {
 // around both).
 type Conn struct {
 	FD
+	// Read on every event: next to FD.
 	ch      ConnHandler
-	ln      *Listener      // nil for a dialed connection
-	dial    *dialOp        // non-nil while connecting
-	laddr   netip.AddrPort // TCP addresses, kept small: net.Addr values are made on demand
-	raddr   netip.AddrPort
-	path    string // unix: the socket's path (local when accepted, remote when dialed)
+	dial    *dialOp // non-nil while connecting
+	reading bool    // the owner wants reads
+	eof     bool    // a read met the FIN
+	writing bool    // the owner wants write readiness
+	counted bool    // counted in ConnsIn/ConnsOut
 	isUnix  bool
-	reading bool        // the owner wants reads
-	eof     bool        // a read met the FIN
 	held    atomic.Bool // a FIN or reset arrived while reads were off; the kernel holds it
-	writing bool        // the owner wants write readiness
-	counted bool        // counted in ConnsIn/ConnsOut
+
+	ln    *Listener      // nil for a dialed connection
+	laddr netip.AddrPort // TCP addresses, kept small: net.Addr values are made on demand
+	raddr netip.AddrPort
+	path  string // unix: the socket's path (local when accepted, remote when dialed)
 }
 
 // Inbound reports whether the connection was accepted (else dialed).

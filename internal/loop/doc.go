@@ -3,8 +3,10 @@
 // on macOS and the BSDs).
 //
 // A Runtime owns N loops. Each loop is one netpoll.Poller driven by one
-// goroutine locked to its OS thread and marked with internal/loopmark (so
-// future.Await fails fast there). A loop offers:
+// goroutine marked with internal/loopmark (so future.Await fails fast
+// there); on Linux it is locked to its OS thread only in sessions, while
+// it runs callbacks and tasks, not while it polls (Loop.enter). A loop
+// offers:
 //
 //   - a task queue (Execute, on the poller's Trigger): the loop's
 //     future.Executor, FIFO, safe from any goroutine;

@@ -33,6 +33,12 @@ type Loop struct {
 
 	timers timers
 
+	// mark names the loop goroutine; on Linux it is locked to its thread
+	// only in sessions (callbacks and tasks), not while it polls: see
+	// enter. Loop goroutine only, like leaveQueued.
+	mark        *loopmark.Marker
+	leaveQueued bool
+
 	stopping atomic.Bool
 	inflight atomic.Int64
 	done     chan struct{}
@@ -70,10 +76,14 @@ func (l *Loop) start() {
 
 func (l *Loop) run(ready chan struct{}) {
 	defer close(l.done)
-	unmark := loopmark.Mark(l) // locks the goroutine to its OS thread
+	l.mark = loopmark.NewMarker(l)
+	if !loopmark.Sessions {
+		l.mark.Enter() // one session for the loop's life
+	}
 	stats.Loops.Add(1)
 	close(ready)
 	err := l.poll()
+	l.mark.Enter() // the stop runs callbacks: one session to the end
 	if err != nil && err != errorx.ErrEngineShutdown {
 		l.rt.logger().Error("goasync loop: poller failed", zap.Int("loop", l.id), zap.Error(err))
 		l.stopping.Store(true)
@@ -89,7 +99,38 @@ func (l *Loop) run(ready chan struct{}) {
 	l.drainLate()
 	_ = l.poller.Close()
 	stats.Loops.Add(-1)
-	unmark() // the thread ends with this goroutine: its id is not reused for a marked loop
+	l.mark.Unmark() // the locked thread ends with this goroutine
+}
+
+// enter starts a session (loopmark) before a callback or task runs on the
+// loop, unless one is on: the goroutine is locked to its thread and counts
+// as the loop for OnLoop and loopmark.Current. The session ends in a task
+// queued now, which runs after the current batch of events (netpoll runs
+// tasks after events), so the loop is unlocked again before its poller
+// finds no event and yields (runtime.Gosched): a locked goroutine that
+// yields hands its P to another thread and back, two futex wake-ups and
+// two context switches per idle turn of the loop (about 5% of an echo
+// server's CPU). The task's eventfd write also makes the next poll return
+// at once, so no yield happens while locked. A session costs a gettid and
+// that write, once per one or two batches of events instead of once per
+// idle turn.
+func (l *Loop) enter() {
+	l.mark.Enter()
+	if l.leaveQueued {
+		return
+	}
+	if err := l.poller.Trigger(queue.HighPriority, l.leave, nil); err == nil {
+		l.leaveQueued = true
+	}
+	// Else the poller is closing: the session lasts to the loop's end.
+}
+
+// leave ends the session; it runs as a task (not in a session of its
+// own).
+func (l *Loop) leave(any) error {
+	l.leaveQueued = false
+	l.mark.Leave()
+	return nil
 }
 
 // stopAll tells every registered descriptor that the loop stops, then
@@ -184,6 +225,9 @@ func (l *Loop) gone() bool { return l.exited.Load() }
 
 // task runs one queued function; a method value made once per loop.
 func (l *Loop) task(p any) error {
+	if !l.mark.In() {
+		l.enter()
+	}
 	l.runProtected(p.(func()))
 	return nil
 }
@@ -197,8 +241,7 @@ func (l *Loop) runProtected(fn func()) {
 
 // OnLoop reports whether the caller runs on this loop's goroutine.
 func (l *Loop) OnLoop() bool {
-	e, ok := loopmark.Current()
-	return ok && e == loopmark.Executor(l)
+	return l.mark != nil && l.mark.Mine()
 }
 
 // bury keeps a closed FD referenced until the current batch of events is

@@ -77,3 +77,62 @@ func BenchmarkGoID(b *testing.B) {
 		_ = GoID()
 	}
 }
+
+// A marker counts as its loop only in a session, and never for another
+// goroutine, also while the session is on.
+func TestSessions(t *testing.T) {
+	var e Executor = execFunc(func(fn func()) { fn() })
+	type answer struct{ before, in, mine, after bool }
+	step := make(chan struct{})
+	cont := make(chan struct{})
+	res := make(chan answer, 1)
+	var m *Marker
+	go func() {
+		m = NewMarker(e)
+		defer m.Unmark()
+		var a answer
+		_, a.before = Current()
+		m.Enter()
+		m.Enter() // nested: no-op
+		_, a.in = Current()
+		a.mine = m.Mine()
+		step <- struct{}{}
+		<-cont
+		m.Leave()
+		_, a.after = Current()
+		res <- a
+	}()
+	<-step // the marked goroutine is in its session now
+	if OnLoop() || m.Mine() {
+		t.Error("another goroutine is reported as the loop during its session")
+	}
+	close(cont)
+	a := <-res
+	if a.before || a.after {
+		t.Errorf("outside a session the marked goroutine counts as a loop: %+v", a)
+	}
+	if !a.in || !a.mine {
+		t.Errorf("in its session the marked goroutine does not count as its loop: %+v", a)
+	}
+}
+
+func BenchmarkCurrentNoSession(b *testing.B) {
+	m := NewMarker(execFunc(func(fn func()) { fn() }))
+	defer m.Unmark()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := Current(); ok {
+			b.Fatal("not a loop")
+		}
+	}
+}
+
+func BenchmarkEnterLeave(b *testing.B) {
+	m := NewMarker(execFunc(func(fn func()) { fn() }))
+	defer m.Unmark()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Enter()
+		m.Leave()
+	}
+}
