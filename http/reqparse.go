@@ -76,17 +76,30 @@ type reqBlock struct {
 	hdr  nethttp.Header // the header map made for req, kept for reuse
 }
 
-// headParser parses request heads for one connection: it owns the arena
-// the heads' strings are made in, the slab request blocks come from, and
-// scratch space for field offsets.
+// headParser parses request heads for one connection: it owns (or, on the
+// server, shares with the other connections of its event loop) the arena
+// the heads' strings are made in and the slab request blocks come from,
+// and scratch space for field offsets.
 type headParser struct {
 	arena  strArena
 	slab   []reqBlock
 	rslab  []respBlock
+	mem    *loopMem    // the server's per-loop arena and slab; nil: arena and slab above
 	free   []*reqBlock // blocks to reuse (WithRequestReuse)
 	reuse  bool        // WithRequestReuse
 	fields []field
 	ends   []int32 // line ends, when the caller has none
+}
+
+// loopMem is the string arena and request slab shared by the server
+// connections of one event loop. Only that loop's goroutine uses it, and
+// both hand out memory exactly once, so sharing changes nothing a handler
+// can see; it keeps the memory the loop writes next in one place (warm in
+// the cache) instead of one partly used chunk and slab per connection,
+// which also shrinks the live heap the garbage collector marks.
+type loopMem struct {
+	arena strArena
+	slab  []reqBlock
 }
 
 // newBlock returns a zeroed request block nobody else holds, and with
@@ -101,12 +114,24 @@ func (p *headParser) newBlock() (*reqBlock, nethttp.Header) {
 		*b = reqBlock{hdr: h}
 		return b, h
 	}
-	if len(p.slab) == 0 {
-		p.slab = make([]reqBlock, reqSlabSize)
+	slab := &p.slab
+	if p.mem != nil {
+		slab = &p.mem.slab
 	}
-	b := &p.slab[0]
-	p.slab = p.slab[1:]
+	if len(*slab) == 0 {
+		*slab = make([]reqBlock, reqSlabSize)
+	}
+	b := &(*slab)[0]
+	*slab = (*slab)[1:]
 	return b, nil
+}
+
+// strings returns the arena the head's strings are made in.
+func (p *headParser) strings() *strArena {
+	if p.mem != nil {
+		return &p.mem.arena
+	}
+	return &p.arena
 }
 
 // release gives back the block of a request whose reply has been written,
@@ -149,7 +174,8 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 	if len(ends) == 0 {
 		return nil, facts, errStatus(nethttp.StatusBadRequest, "empty head")
 	}
-	b := p.arena.copyBytes(head)
+	arena := p.strings()
+	b := arena.copyBytes(head)
 	// Request line.
 	eol := int(ends[0])
 	line := b[:eol]
@@ -190,7 +216,7 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 		return nil, facts, err
 	}
 	// From here on b is never written again: s is its string view.
-	s := p.arena.view(b)
+	s := arena.view(b)
 
 	blk, hdr := p.newBlock()
 	req := &blk.req

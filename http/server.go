@@ -84,6 +84,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+	mems  map[future.Executor]*loopMem // per event loop, shared by its connections
 }
 
 // Listen starts an HTTP server on addr ("host:port", ":0" for any port,
@@ -162,7 +163,16 @@ func (s *Server) onConnect(sock *tcp.Socket) {
 	sock.SetData(c)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	mem := s.mems[c.exec]
+	if mem == nil {
+		if s.mems == nil {
+			s.mems = make(map[future.Executor]*loopMem)
+		}
+		mem = new(loopMem)
+		s.mems[c.exec] = mem
+	}
 	s.mu.Unlock()
+	c.rr.hp.mem = mem
 	if s.close.Load() {
 		c.closeGraceful()
 		return
