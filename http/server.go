@@ -188,8 +188,8 @@ type exchange struct {
 	keepOpen bool
 	resp     *Response
 	done     bool
-	up       *upload   // the streamed body, for StreamBody handlers
-	blk      *reqBlock // the request's block, released after the reply (WithRequestReuse)
+	up       *upload      // the streamed body, for StreamBody handlers
+	blk      *reusedBlock // the request's block, released after the reply (WithRequestReuse)
 }
 
 type deadlineKind uint8
