@@ -22,26 +22,128 @@ var tokenTable = func() (t [256]bool) {
 	return t
 }()
 
-// commonHeaders interns canonical header names: net/textproto's list and
-// the names browsers, curl and HTTP clients send most.
-var commonHeaders = func() map[string]string {
-	m := make(map[string]string)
-	for _, k := range []string{
-		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Accept-Ranges",
-		"Authorization", "Cache-Control", "Connection", "Content-Encoding", "Content-Language",
-		"Content-Length", "Content-Type", "Cookie", "Date", "Dnt", "Etag", "Expect", "Expires",
-		"Forwarded", "From", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
-		"If-Unmodified-Since", "Keep-Alive", "Last-Modified", "Location", "Origin", "Pragma",
-		"Priority", "Range", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
-		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User", "Server",
-		"Set-Cookie", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Upgrade-Insecure-Requests",
-		"User-Agent", "Via", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
-		"X-Real-Ip", "X-Request-Id", "X-Requested-With",
-	} {
-		m[k] = k
+// internHeader returns the interned canonical name for a common header
+// name (already canonicalized): net/textproto's list and the names
+// browsers, curl and HTTP clients send most. A switch, which the compiler
+// turns into a search by length and then by content, costs less than
+// hashing the name for a map lookup.
+func internHeader(b []byte) (string, bool) {
+	switch string(b) {
+	case "Accept":
+		return "Accept", true
+	case "Accept-Charset":
+		return "Accept-Charset", true
+	case "Accept-Encoding":
+		return "Accept-Encoding", true
+	case "Accept-Language":
+		return "Accept-Language", true
+	case "Accept-Ranges":
+		return "Accept-Ranges", true
+	case "Authorization":
+		return "Authorization", true
+	case "Cache-Control":
+		return "Cache-Control", true
+	case "Connection":
+		return "Connection", true
+	case "Content-Encoding":
+		return "Content-Encoding", true
+	case "Content-Language":
+		return "Content-Language", true
+	case "Content-Length":
+		return "Content-Length", true
+	case "Content-Type":
+		return "Content-Type", true
+	case "Cookie":
+		return "Cookie", true
+	case "Date":
+		return "Date", true
+	case "Dnt":
+		return "Dnt", true
+	case "Etag":
+		return "Etag", true
+	case "Expect":
+		return "Expect", true
+	case "Expires":
+		return "Expires", true
+	case "Forwarded":
+		return "Forwarded", true
+	case "From":
+		return "From", true
+	case "Host":
+		return "Host", true
+	case "If-Match":
+		return "If-Match", true
+	case "If-Modified-Since":
+		return "If-Modified-Since", true
+	case "If-None-Match":
+		return "If-None-Match", true
+	case "If-Range":
+		return "If-Range", true
+	case "If-Unmodified-Since":
+		return "If-Unmodified-Since", true
+	case "Keep-Alive":
+		return "Keep-Alive", true
+	case "Last-Modified":
+		return "Last-Modified", true
+	case "Location":
+		return "Location", true
+	case "Origin":
+		return "Origin", true
+	case "Pragma":
+		return "Pragma", true
+	case "Priority":
+		return "Priority", true
+	case "Range":
+		return "Range", true
+	case "Referer":
+		return "Referer", true
+	case "Sec-Ch-Ua":
+		return "Sec-Ch-Ua", true
+	case "Sec-Ch-Ua-Mobile":
+		return "Sec-Ch-Ua-Mobile", true
+	case "Sec-Ch-Ua-Platform":
+		return "Sec-Ch-Ua-Platform", true
+	case "Sec-Fetch-Dest":
+		return "Sec-Fetch-Dest", true
+	case "Sec-Fetch-Mode":
+		return "Sec-Fetch-Mode", true
+	case "Sec-Fetch-Site":
+		return "Sec-Fetch-Site", true
+	case "Sec-Fetch-User":
+		return "Sec-Fetch-User", true
+	case "Server":
+		return "Server", true
+	case "Set-Cookie":
+		return "Set-Cookie", true
+	case "Te":
+		return "Te", true
+	case "Trailer":
+		return "Trailer", true
+	case "Transfer-Encoding":
+		return "Transfer-Encoding", true
+	case "Upgrade":
+		return "Upgrade", true
+	case "Upgrade-Insecure-Requests":
+		return "Upgrade-Insecure-Requests", true
+	case "User-Agent":
+		return "User-Agent", true
+	case "Via":
+		return "Via", true
+	case "X-Forwarded-For":
+		return "X-Forwarded-For", true
+	case "X-Forwarded-Host":
+		return "X-Forwarded-Host", true
+	case "X-Forwarded-Proto":
+		return "X-Forwarded-Proto", true
+	case "X-Real-Ip":
+		return "X-Real-Ip", true
+	case "X-Request-Id":
+		return "X-Request-Id", true
+	case "X-Requested-With":
+		return "X-Requested-With", true
 	}
-	return m
-}()
+	return "", false
+}
 
 // field is one header line of a head being parsed: offsets into the head.
 type field struct {
@@ -109,21 +211,16 @@ type fieldFacts struct {
 }
 
 // header fills hdr (an empty map, or nil to make one) with the fields
-// scanFields recorded in b,
-// whose string view is s: values are substrings of s, common names are
-// interned, and single values use inline (one slot per field) as backing
-// store when it is large enough. Transfer-Encoding is left out of the map
+// scanFields recorded in b, whose string view is s: values are substrings
+// of s, common names are interned, and each name's first value takes the
+// next slot of inline as its backing store (capacity one: an append copies
+// it out), or of a fresh array once inline is used up. Transfer-Encoding is left out of the map
 // (net/http removes it), and Host too with dropHost (as net/http's server
 // does).
 func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, hdr nethttp.Header) (nethttp.Header, fieldFacts) {
 	var ff fieldFacts
 	fields := p.fields
-	vals := inline
-	if len(fields) <= len(inline) {
-		vals = inline[:len(fields)]
-	} else {
-		vals = make([]string, len(fields))
-	}
+	vals, next := inline, 0
 	switch {
 	case hdr != nil: // an empty map to reuse (WithRequestReuse)
 	case len(fields) <= 1: // none, or only Host: the small-map path
@@ -132,7 +229,7 @@ func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, 
 		hdr = make(nethttp.Header, len(fields))
 	}
 	for i, f := range fields {
-		key, ok := commonHeaders[string(b[f.name:f.nameEnd])]
+		key, ok := internHeader(b[f.name:f.nameEnd])
 		if !ok {
 			key = s[f.name:f.nameEnd]
 		}
@@ -150,8 +247,12 @@ func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, 
 			hdr[key] = append(vv, v)
 			continue
 		}
-		vals[i] = v
-		hdr[key] = vals[i : i+1 : i+1]
+		if next == len(vals) {
+			vals, next = make([]string, len(fields)-i), 0
+		}
+		vals[next] = v
+		hdr[key] = vals[next : next+1 : next+1]
+		next++
 	}
 	return hdr, ff
 }

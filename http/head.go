@@ -112,10 +112,10 @@ const (
 type parsedRequest struct {
 	req      *nethttp.Request
 	mode     bodyMode
-	length   int64     // for bodyLength
-	expect   bool      // Expect: 100-continue
-	keepOpen bool      // the connection may serve another request afterwards
-	blk      *reqBlock // set with WithRequestReuse: released after the reply
+	length   int64        // for bodyLength
+	expect   bool         // Expect: 100-continue
+	keepOpen bool         // the connection may serve another request afterwards
+	blk      *reusedBlock // set with WithRequestReuse: released after the reply
 }
 
 // parseRequestHead parses a framed head (with its line ends from the

@@ -31,7 +31,6 @@ type Response struct {
 	Trailer nethttp.Header
 
 	ctype   string // the constructor's Content-Type, when Header has none
-	ctypeOK bool   // ctype is a constant known to be a valid field value
 	stream  func(*Stream)
 	discard func() // called instead of stream when the response is never sent
 }
@@ -65,8 +64,14 @@ func (r *Response) ContentType() string {
 // allocation as the Response.
 const smallBody = 16
 
+// The content types of Text and HTML, written without the CR/LF check.
+const (
+	textPlain = "text/plain; charset=utf-8"
+	textHTML  = "text/html; charset=utf-8"
+)
+
 // typedResponse is a Response allocated together with the storage of its
-// body when short: one allocation instead of two. The body slice has no
+// body when short: one allocation instead of two (96 bytes). The body slice has no
 // spare capacity, so an append by the caller copies it out; writing into
 // it changes only this response, as with separate allocations.
 type typedResponse struct {
@@ -74,12 +79,12 @@ type typedResponse struct {
 	body [smallBody]byte
 }
 
-// withType returns a response with the given content type (a constant of
-// this package: written without the CR/LF check) and a copy of body.
+// withType returns a response with the given content type and a copy of
+// body.
 func withType(status int, contentType, body string) *Response {
 	t := &typedResponse{}
 	t.Status = status
-	t.ctype, t.ctypeOK = contentType, true
+	t.ctype = contentType
 	if len(body) <= smallBody {
 		n := copy(t.body[:], body)
 		t.Body = t.body[:n:n]
@@ -91,12 +96,12 @@ func withType(status int, contentType, body string) *Response {
 
 // Text returns a text/plain response.
 func Text(status int, body string) *Response {
-	return withType(status, "text/plain; charset=utf-8", body)
+	return withType(status, textPlain, body)
 }
 
 // HTML returns a text/html response.
 func HTML(status int, body string) *Response {
-	return withType(status, "text/html; charset=utf-8", body)
+	return withType(status, textHTML, body)
 }
 
 // Bytes returns a response with the given content type and body (kept, not

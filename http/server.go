@@ -16,6 +16,7 @@ import (
 	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/tcp"
 )
 
@@ -84,6 +85,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+	mems  map[*loop.Loop]*loopMem // per event loop, shared by its connections
 }
 
 // Listen starts an HTTP server on addr ("host:port", ":0" for any port,
@@ -162,6 +164,20 @@ func (s *Server) onConnect(sock *tcp.Socket) {
 	sock.SetData(c)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
+	if l, ok := c.exec.(*loop.Loop); ok && l != nil {
+		// Connections share their loop's request memory (only that
+		// loop's goroutine parses their requests); elsewhere each
+		// connection makes its own.
+		mem := s.mems[l]
+		if mem == nil {
+			if s.mems == nil {
+				s.mems = make(map[*loop.Loop]*loopMem)
+			}
+			mem = new(loopMem)
+			s.mems[l] = mem
+		}
+		c.rr.hp.mem = mem
+	}
 	s.mu.Unlock()
 	if s.close.Load() {
 		c.closeGraceful()
@@ -178,8 +194,8 @@ type exchange struct {
 	keepOpen bool
 	resp     *Response
 	done     bool
-	up       *upload   // the streamed body, for StreamBody handlers
-	blk      *reqBlock // the request's block, released after the reply (WithRequestReuse)
+	up       *upload      // the streamed body, for StreamBody handlers
+	blk      *reusedBlock // the request's block, released after the reply (WithRequestReuse)
 }
 
 type deadlineKind uint8

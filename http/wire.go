@@ -140,7 +140,7 @@ func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, 
 	dst = append(dst, '\r', '\n')
 	if _, ok := resp.Header["Content-Type"]; !ok {
 		switch {
-		case resp.ctypeOK:
+		case resp.ctype == textPlain || resp.ctype == textHTML:
 			dst = append(dst, "Content-Type: "...)
 			dst = append(dst, resp.ctype...)
 			dst = append(dst, '\r', '\n')
