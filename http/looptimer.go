@@ -8,18 +8,16 @@ import (
 )
 
 // connTimer is a connection's timer: Reset moves it, Stop disarms it.
-type connTimer interface {
-	Reset(d time.Duration) bool
-	Stop() bool
-}
+type connTimer = *loop.Timer
 
 // afterOn arms a timer that runs fn on the loop behind exec (a socket's
 // executor) after d: one of that loop's own timers, so the deadline costs
 // no goroutine and no hop, as for the tcp layer's timeouts. An executor
-// that is not a goasync loop gets a time.AfterFunc that hands fn to it.
+// that is not a goasync loop gets a background loop timer (the same
+// mechanism, off the loops) that hands fn to it.
 func afterOn(exec future.Executor, d time.Duration, fn func()) connTimer {
 	if l, ok := exec.(*loop.Loop); ok {
 		return l.AfterFunc(d, fn)
 	}
-	return time.AfterFunc(d, func() { exec.Execute(fn) })
+	return loop.Background().AfterFunc(d, func() { exec.Execute(fn) })
 }
