@@ -39,6 +39,10 @@ type Loop struct {
 	mark        *loopmark.Marker
 	leaveQueued bool
 
+	// The task functions handed to the poller, bound once: a method
+	// value made at each Trigger would be one allocation per task.
+	taskFn, leaveFn queue.Func
+
 	stopping atomic.Bool
 	inflight atomic.Int64
 	done     chan struct{}
@@ -58,6 +62,7 @@ func newLoop(rt *Runtime, id int) (*Loop, error) {
 	}
 	l := &Loop{id: id, rt: rt, poller: p, buf: make([]byte, readBufSize), done: make(chan struct{})}
 	l.timers.l = l
+	l.taskFn, l.leaveFn = l.task, l.leave
 	return l, nil
 }
 
@@ -119,7 +124,7 @@ func (l *Loop) enter() {
 	if l.leaveQueued {
 		return
 	}
-	if err := l.poller.Trigger(queue.HighPriority, l.leave, nil); err == nil {
+	if err := l.poller.Trigger(queue.HighPriority, l.leaveFn, nil); err == nil {
 		l.leaveQueued = true
 	}
 	// Else the poller is closing: the session lasts to the loop's end.
@@ -197,7 +202,7 @@ func (l *Loop) Execute(fn func()) {
 	}
 	// HighPriority: netpoll keeps one FIFO for it; LowPriority tasks may
 	// overflow into a second queue and overtake each other.
-	err := l.poller.Trigger(queue.HighPriority, l.task, fn)
+	err := l.poller.Trigger(queue.HighPriority, l.taskFn, fn)
 	l.inflight.Add(-1)
 	if err != nil {
 		l.handOver(fn)
