@@ -187,14 +187,8 @@ func (x *exchange) OnEvent(e loop.Events) {
 func (x *exchange) readDatagrams() {
 	buf := x.l.Buffer()
 	for !x.done {
-		n, err := unix.Read(x.f.Fd(), buf)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return
-		case err != nil:
-			x.finish(reply{}, os.NewSyscallError("read", err))
+		n, ok := x.readOnce(buf)
+		if !ok {
 			return
 		}
 		rep, err := x.check(buf[:n])
@@ -205,20 +199,34 @@ func (x *exchange) readDatagrams() {
 	}
 }
 
-// readStream reads the first length-prefixed message of the stream.
-func (x *exchange) readStream() {
-	buf := x.l.Buffer()
-	for !x.done {
+// readOnce reads what the socket holds into buf. It reports false when
+// nothing is left to read now (EAGAIN) or the read failed, which finishes
+// the exchange; 0 bytes with true is a stream's FIN.
+func (x *exchange) readOnce(buf []byte) (int, bool) {
+	for {
 		n, err := unix.Read(x.f.Fd(), buf)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
-			return
+			return 0, false
 		case err != nil:
 			x.finish(reply{}, os.NewSyscallError("read", err))
+			return 0, false
+		}
+		return n, true
+	}
+}
+
+// readStream reads the first length-prefixed message of the stream.
+func (x *exchange) readStream() {
+	buf := x.l.Buffer()
+	for !x.done {
+		n, ok := x.readOnce(buf)
+		if !ok {
 			return
-		case n == 0:
+		}
+		if n == 0 {
 			x.finish(reply{}, errClosedEarly)
 			return
 		}
