@@ -255,28 +255,40 @@ func (b *bench) echo(s *server, conns int, dur time.Duration) (result, error) {
 		defer c.Close()
 		cs[i] = c
 	}
+	msgs, bufs := make([][]byte, conns), make([][]byte, conns)
+	for i := range cs {
+		msgs[i], bufs[i] = make([]byte, 64), make([]byte, 64)
+	}
+	return runLoad(s, conns, 300*time.Millisecond, dur, func(w int) error {
+		if _, err := cs[w].Write(msgs[w]); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(cs[w], bufs[w])
+		return err
+	})
+}
+
+// runLoad runs op in a loop on each of workers goroutines (op gets the
+// worker's number), lets them warm up for warm, then counts the
+// operations done in dur and the server's CPU time meanwhile. The first
+// error of any worker is the result.
+func runLoad(s *server, workers int, warm, dur time.Duration, op func(w int) error) (result, error) {
 	var count atomic.Int64
 	var measuring atomic.Bool
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	errc := make(chan error, conns)
-	for _, c := range cs {
+	errc := make(chan error, workers)
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			msg := make([]byte, 64)
-			buf := make([]byte, 64)
 			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if _, err := c.Write(msg); err != nil {
-					errc <- err
-					return
-				}
-				if _, err := io.ReadFull(c, buf); err != nil {
+				if err := op(w); err != nil {
 					errc <- err
 					return
 				}
@@ -286,7 +298,7 @@ func (b *bench) echo(s *server, conns int, dur time.Duration) (result, error) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // warm-up
+	time.Sleep(warm)
 	cpu0, n0, t0 := s.cpu(), count.Load(), time.Now()
 	measuring.Store(true)
 	time.Sleep(dur)
@@ -388,49 +400,14 @@ func (b *bench) https(s *server, clients int, dur time.Duration) (result, error)
 	defer tr.CloseIdleConnections()
 	c := &nethttp.Client{Transport: tr, Timeout: 10 * time.Second}
 	url := "https://" + s.addr + "/"
-	var count atomic.Int64
-	var measuring atomic.Bool
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	errc := make(chan error, clients)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := c.Get(url)
-				if err != nil {
-					errc <- err
-					return
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err != nil {
-					errc <- err
-					return
-				}
-				if measuring.Load() {
-					count.Add(1)
-				}
-			}
-		}()
-	}
-	time.Sleep(500 * time.Millisecond) // warm-up: connections made
-	cpu0, n0, t0 := s.cpu(), count.Load(), time.Now()
-	measuring.Store(true)
-	time.Sleep(dur)
-	n, el, cpu := count.Load()-n0, time.Since(t0), s.cpu()-cpu0
-	close(stop)
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return result{}, err
-	default:
-	}
-	return result{rate: float64(n) / el.Seconds(), perCPU: float64(n) / cpu.Seconds()}, nil
+	// warm-up of 500 ms: the connections are made
+	return runLoad(s, clients, 500*time.Millisecond, dur, func(int) error {
+		resp, err := c.Get(url)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return err
+	})
 }
