@@ -3,7 +3,6 @@ package http
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	nethttp "net/http"
 	"strings"
@@ -81,16 +80,7 @@ func TestKeptRequestsStayIntact(t *testing.T) {
 			b = b[k:]
 		}
 	}()
-	for i := range n {
-		resp, err := nethttp.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		if string(b) != wantReplies[i] {
-			t.Fatalf("reply %d:\n got %s\nwant %s", i, b, wantReplies[i])
-		}
-	}
+	expectReplyBodies(t, br, wantReplies)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(all) != n {

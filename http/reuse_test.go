@@ -64,16 +64,7 @@ func TestRequestReuseKeepsRequestsApart(t *testing.T) {
 	}
 	go c.Write(wire.Bytes())
 	br := bufio.NewReader(c)
-	for i := range n {
-		resp, err := nethttp.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		if string(b) != want[i] {
-			t.Fatalf("reply %d:\n got %s\nwant %s", i, b, want[i])
-		}
-	}
+	expectReplyBodies(t, br, want)
 	mu.Lock()
 	defer mu.Unlock()
 	for i := range keptWant {
@@ -109,5 +100,21 @@ func TestAllocationBudgetsServerReuse(t *testing.T) {
 	t.Logf("%.2f allocations per pipelined request on the server, requests reused", per)
 	if per > 1.1 {
 		t.Fatalf("%.2f allocations per pipelined request, budget 1.1", per)
+	}
+}
+
+// expectReplyBodies reads len(want) responses from br and checks that
+// their bodies are want, in order.
+func expectReplyBodies(t *testing.T, br *bufio.Reader, want []string) {
+	t.Helper()
+	for i := range want {
+		resp, err := nethttp.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != want[i] {
+			t.Fatalf("reply %d:\n got %s\nwant %s", i, b, want[i])
+		}
 	}
 }
