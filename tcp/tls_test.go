@@ -31,16 +31,7 @@ func tlsAwait[T any](t testing.TB, f *future.Future[T]) (T, error) {
 // tlsListen starts a TLS server on a free loopback port.
 func tlsListen(t testing.TB, cfg *tls.Config, h Handler, opts ...ListenOption) *Server {
 	t.Helper()
-	srv, err := Listen("127.0.0.1:0", h, append([]ListenOption{WithTLS(cfg)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
-	return srv
+	return listen(t, nil, h, append([]ListenOption{WithTLS(cfg)}, opts...)...)
 }
 
 // goTLSServer runs a Go crypto/tls server: each connection gets serve.
