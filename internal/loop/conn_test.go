@@ -322,20 +322,9 @@ func TestUnixSockets(t *testing.T) {
 // does not turn reading back on.
 func TestPauseKeepsFlowControl(t *testing.T) {
 	r := newRT(t, 2)
-	var srv *Conn
 	h := newRecorder(false)
 	h.paused = true
-	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close(context.Background())
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv = wait(t, h.opened, 5*time.Second, "accept")
+	srv, c := acceptOne(t, r, h)
 	// Half-close the paused side: reads must stay off.
 	onLoop(t, srv, func() {
 		if err := srv.CloseWrite(); err != nil {
@@ -381,20 +370,10 @@ func TestPauseKeepsFlowControl(t *testing.T) {
 func TestAbortResetsThePeer(t *testing.T) {
 	r := newRT(t, 1)
 	h := newRecorder(false)
-	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close(context.Background())
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := wait(t, h.opened, 5*time.Second, "accept")
+	srv, c := acceptOne(t, r, h)
 	onLoop(t, srv, func() { _, _ = srv.Write([]byte("x")); _ = srv.Abort() })
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err = io.ReadAll(c)
+	_, err := io.ReadAll(c)
 	if !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("peer of an aborted socket read %v, want ECONNRESET", err)
 	}
@@ -403,16 +382,7 @@ func TestAbortResetsThePeer(t *testing.T) {
 func TestPeerResetIsAnError(t *testing.T) {
 	r := newRT(t, 1)
 	h := newRecorder(false)
-	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close(context.Background())
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait(t, h.opened, 5*time.Second, "accept")
+	_, c := acceptOne(t, r, h)
 	_ = c.(*net.TCPConn).SetLinger(0)
 	c.Close()
 	if err := wait(t, h.errs, 5*time.Second, "reset"); !errors.Is(err, syscall.ECONNRESET) {
@@ -503,17 +473,7 @@ func TestFINWhilePausedIsHeld(t *testing.T) {
 	r := newRT(t, 1)
 	h := newRecorder(false)
 	h.paused = true
-	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close(context.Background())
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := wait(t, h.opened, 5*time.Second, "accept")
+	srv, c := acceptOne(t, r, h)
 	_, _ = c.Write([]byte("abc"))
 	_ = c.(*net.TCPConn).CloseWrite()
 	deadline := time.Now().Add(5 * time.Second)
@@ -534,4 +494,22 @@ func TestFINWhilePausedIsHeld(t *testing.T) {
 		t.Fatalf("got %q", h.bytes())
 	}
 	onLoop(t, srv, func() { _ = srv.Close() })
+}
+
+// acceptOne listens on a free loopback port with h for every connection,
+// dials it with Go's net and waits for the accept. The client side and
+// the listener are closed when the test ends.
+func acceptOne(t *testing.T, r *Runtime, h *recorder) (*Conn, net.Conn) {
+	t.Helper()
+	ln, err := r.Listen("tcp", "127.0.0.1:0", func(*Conn) ConnHandler { return h }, ListenConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close(context.Background()) })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return wait(t, h.opened, 5*time.Second, "accept"), c
 }
