@@ -23,12 +23,7 @@ func DialUDP(raddr netip.AddrPort) (int, error) {
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}
-	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	err = connect(fd, sa)
 	if err != nil {
 		unix.Close(fd)
 		return -1, os.NewSyscallError("connect", err)

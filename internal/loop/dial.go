@@ -105,12 +105,7 @@ func (op *dialOp) connect(family int, lsa, sa unix.Sockaddr) {
 			return
 		}
 	}
-	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	err = connect(fd, sa)
 	switch err {
 	case nil:
 		op.connected()

@@ -166,12 +166,7 @@ func (l *Loop) Connect(network string, raddr netip.AddrPort, h Handler) (f *FD, 
 	if err != nil {
 		return nil, false, os.NewSyscallError("socket", err)
 	}
-	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	err = connect(fd, sa)
 	switch err {
 	case nil:
 	case unix.EINPROGRESS:
@@ -193,4 +188,14 @@ func (f *FD) SocketError() error {
 		return os.NewSyscallError("connect", unix.Errno(errno))
 	}
 	return nil
+}
+
+// connect starts connecting fd to sa, retrying when a signal interrupts
+// the call.
+func connect(fd int, sa unix.Sockaddr) error {
+	for {
+		if err := unix.Connect(fd, sa); err != unix.EINTR {
+			return err
+		}
+	}
 }
