@@ -100,14 +100,6 @@ func (e *relayEnd) take() {
 		OnClose:    e.close,
 	}
 	s := e.s
-	s.mu.Lock()
-	if s.state == stClosed {
-		err := s.finalErr
-		s.mu.Unlock()
-		e.close(s, err)
-		return
-	}
-	s.mu.Unlock()
 	s.lp.Execute(func() {
 		s.mu.Lock()
 		if s.state == stClosed {
