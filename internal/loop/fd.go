@@ -147,9 +147,7 @@ func (f *FD) dispatch(ev netpoll.IOEvent, flags netpoll.IOFlags) {
 	if e == 0 {
 		return
 	}
-	if l := f.loop; !l.mark.In() {
-		l.enter()
-	}
+	f.loop.session()
 	if perr := future.Protect(func() { f.h.OnEvent(e) }); perr != nil {
 		f.loop.rt.logger().Error("goasync loop: panic in an event handler",
 			zap.Int("fd", f.fd), zap.Any("panic", perr.Value), zap.ByteString("stack", perr.Stack))

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/netpoll"
@@ -38,6 +39,7 @@ type Loop struct {
 	// enter. Loop goroutine only, like leaveQueued.
 	mark        *loopmark.Marker
 	leaveQueued bool
+	lastYield   int64 // loop clock at the last yieldIfDue that yielded
 
 	// The task functions handed to the poller, bound once: a method
 	// value made at each Trigger would be one allocation per task.
@@ -130,12 +132,47 @@ func (l *Loop) enter() {
 	// Else the poller is closing: the session lasts to the loop's end.
 }
 
+// session runs before each callback and task on the loop: it enters a
+// session unless one is on. Where a loop has no sessions (its one session
+// lasts its life, and it is never locked), it yields to the scheduler from
+// time to time here instead of at the end of a session.
+func (l *Loop) session() {
+	if !l.mark.In() {
+		l.enter()
+	} else if !loopmark.Sessions {
+		l.yieldIfDue()
+	}
+}
+
 // leave ends the session; it runs as a task (not in a session of its
 // own).
 func (l *Loop) leave(any) error {
 	l.leaveQueued = false
 	l.mark.Leave()
+	l.yieldIfDue()
 	return nil
+}
+
+// yieldEvery is how long a busy loop runs at most before it passes through
+// the Go scheduler (runtime.Gosched) once.
+const yieldEvery = int64(time.Millisecond)
+
+// yieldIfDue yields to the Go scheduler if the loop has not done so for
+// yieldEvery; it runs only where the goroutine is not locked to its thread
+// (after a session on Linux, anywhere elsewhere). A loop under load never
+// finds an empty poll, so gnet's poller never yields for it: the goroutine
+// then runs for 10 ms without a scheduling point, the runtime's monitor
+// (sysmon) preempts it, taking its P away in the middle of a read or write
+// system call, and from then on polls every 20 µs instead of sleeping for
+// up to 10 ms. On a one-P server that was about 7,000 context switches a
+// second and 15% fewer HTTP requests per CPU-second. A Gosched with nothing
+// else to run costs well under a microsecond; once a millisecond it keeps
+// sysmon asleep and lets other goroutines of the P run.
+func (l *Loop) yieldIfDue() {
+	if now := Now(); now-l.lastYield >= yieldEvery {
+		l.lastYield = now
+		runtime.Gosched()
+	}
 }
 
 // stopAll tells every registered descriptor that the loop stops, then
@@ -230,9 +267,7 @@ func (l *Loop) gone() bool { return l.exited.Load() }
 
 // task runs one queued function; a method value made once per loop.
 func (l *Loop) task(p any) error {
-	if !l.mark.In() {
-		l.enter()
-	}
+	l.session()
 	l.runProtected(p.(func()))
 	return nil
 }

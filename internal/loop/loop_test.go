@@ -3,7 +3,10 @@ package loop
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +168,42 @@ func TestShutdownRacesWithHandedWork(t *testing.T) {
 	done := make(chan struct{})
 	go func() { ran.Wait(); close(done) }()
 	wait(t, done, 10*time.Second, "every handed function to run")
+}
+
+// A loop kept busy (it never finds an empty poll) still passes through the
+// Go scheduler about once a millisecond, so a goroutine woken on its P runs
+// soon instead of waiting for the runtime to preempt the loop (10 ms), and
+// the runtime's monitor is not left preempting it.
+func TestBusyLoopLetsOtherGoroutinesRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	r := newRT(t, 1)
+	l := r.Loop(0)
+	var stop atomic.Bool
+	var busy func()
+	busy = func() { // 50 µs of work per task, then the next task
+		for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
+		}
+		if !stop.Load() {
+			l.Execute(busy)
+		}
+	}
+	l.Execute(busy)
+	defer stop.Store(true)
+
+	woken := make(chan time.Time)
+	var delays []time.Duration
+	for i := 0; i < 15; i++ {
+		done := make(chan struct{})
+		go func() { // woken by the loop; the loop stays busy
+			delays = append(delays, time.Since(<-woken))
+			close(done)
+		}()
+		time.Sleep(2 * time.Millisecond)
+		l.Execute(func() { woken <- time.Now() })
+		wait(t, done, 10*time.Second, "the woken goroutine")
+	}
+	slices.Sort(delays)
+	if med := delays[len(delays)/2]; med > 5*time.Millisecond {
+		t.Fatalf("a goroutine woken by a busy loop waited %v (median of %d; all: %v); want about 1 ms", med, len(delays), delays)
+	}
 }
