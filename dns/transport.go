@@ -137,7 +137,7 @@ func (x *exchange) interest(read, write bool) {
 // send writes what is left of the query, then waits for the reply.
 func (x *exchange) send() {
 	for x.wrote < len(x.query) {
-		n, err := unix.Write(x.f.Fd(), x.query[x.wrote:])
+		n, err := x.f.Write(x.query[x.wrote:])
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -204,7 +204,7 @@ func (x *exchange) readDatagrams() {
 // the exchange; 0 bytes with true is a stream's FIN.
 func (x *exchange) readOnce(buf []byte) (int, bool) {
 	for {
-		n, err := unix.Read(x.f.Fd(), buf)
+		n, err := x.f.Read(buf)
 		switch {
 		case err == unix.EINTR:
 			continue

@@ -195,7 +195,7 @@ func (c *Conn) readAgain() {
 func (c *Conn) readOnce() {
 	buf := c.loop.buf
 	for {
-		n, err := unix.Read(c.fd, buf)
+		n, err := sysRead(c.fd, buf)
 		switch {
 		case err == nil && n > 0:
 			stats.BytesRead.Add(int64(n))
@@ -239,7 +239,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return retryWrite("write", func() (int, error) { return unix.Write(c.fd, p) })
+	return retryWrite("write", func() (int, error) { return sysWrite(c.fd, p) })
 }
 
 // retryWrite runs one nonblocking write call: again on EINTR, nothing
@@ -311,7 +311,7 @@ func (c *Conn) discardInput(limit int) {
 		buf = make([]byte, 16<<10) // the loop's buffer is nobody's now
 	}
 	for limit > 0 {
-		n, err := unix.Read(c.fd, buf)
+		n, err := sysRead(c.fd, buf)
 		if err == unix.EINTR {
 			continue
 		}

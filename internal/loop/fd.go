@@ -84,6 +84,14 @@ func (f *FD) Fd() int {
 	return f.fd
 }
 
+// Read is read(2) on the descriptor, which is nonblocking: EAGAIN when
+// nothing is there, EBADF once closed. On Linux it is a raw system call,
+// which keeps the loop's P (see sysRead).
+func (f *FD) Read(p []byte) (int, error) { return sysRead(f.Fd(), p) }
+
+// Write is write(2) on the descriptor, like Read.
+func (f *FD) Write(p []byte) (int, error) { return sysWrite(f.Fd(), p) }
+
 // Loop returns the loop the descriptor is registered on.
 func (f *FD) Loop() *Loop { return f.loop }
 

@@ -71,3 +71,9 @@ func writev(fd int, bufs [][]byte) (int, error) {
 	}
 	return total, nil
 }
+
+// sysRead is read(2); see sys_linux.go for why Linux makes it raw.
+func sysRead(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
+
+// sysWrite is write(2).
+func sysWrite(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
