@@ -40,11 +40,10 @@ var errClosedEarly = errors.New("connection closed before a reply arrived")
 // home returns the loop that runs the caller's queries: the caller's own
 // loop when it runs on one of the runtime's loops (onLoop), else the
 // runtime's first loop. Every query from outside the loops goes to that
-// one loop: the process then has at most one loop thread waiting in
-// epoll_wait (or kevent) for DNS replies, a thread that keeps its
-// scheduler slot (P) while it waits. Spread round-robin over both loops of
-// the 2-core benchmark machine, 64 lookups in flight were 1.4x slower
-// (docs/benchmarks/core.md, "DNS, uncached").
+// one loop, where the replies and lookups of a turn share one poll and
+// one task: spread round-robin over both loops of the 2-core benchmark
+// machine, 64 lookups in flight were 1.2-1.4x slower (docs/dns.md, "Which
+// loop does the work").
 func (t *loopTransport) home() (l *loop.Loop, onLoop bool) {
 	return t.homeOf(loopmark.Current())
 }
