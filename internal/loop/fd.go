@@ -52,7 +52,10 @@ type FD struct {
 }
 
 // Register puts fd on the loop with no interest yet. It must run on the
-// loop. The FD owns fd from now on: Close closes it.
+// loop. The FD owns fd from now on: Close closes it. fd must be
+// nonblocking (socketNB, acceptNB and DialUDP make it so): the loop reads
+// and writes it with raw system calls that keep its P (see sysRead), and a
+// blocking call there would stall every goroutine of that P.
 func (l *Loop) Register(fd int, h Handler) *FD {
 	f := &FD{}
 	l.register(f, fd, h)
