@@ -332,6 +332,7 @@ type clientConn struct {
 	pool *hostPool
 	sock *tcp.Socket
 	exec future.Executor
+	tls  *tls.ConnectionState // https: the handshake's state, made once for every response (as net/http shares it)
 
 	state     ccState
 	reused    bool

@@ -55,12 +55,14 @@ func (c *Client) tlsConfig() *tls.Config {
 	return cfg
 }
 
-// tlsState is the connection state for Response.TLS (nil for http).
+// tlsState is the connection state for Response.TLS (nil for http): one
+// value per connection, shared by its responses, as net/http's Transport
+// does.
 func (cc *clientConn) tlsState() *tls.ConnectionState {
-	if cc.sock == nil || !cc.pool.tls {
-		return nil
+	if cc.tls == nil && cc.sock != nil && cc.pool.tls {
+		cc.tls = connTLS(cc.sock)
 	}
-	return connTLS(cc.sock)
+	return cc.tls
 }
 
 // downgrade reports a redirect from https to a URL that is not https:

@@ -81,6 +81,7 @@ func TestHTTPSClient(t *testing.T) {
 	defer c.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var states []*tls.ConnectionState
 	for _, tc := range []struct{ url, want string }{
 		{gs.URL + "/a", "go /a true"},
 		{gs.URL + "/b", "go /b true"},
@@ -92,9 +93,16 @@ func TestHTTPSClient(t *testing.T) {
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if err != nil || string(b) != tc.want || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "http/1.1" {
+		if err != nil || string(b) != tc.want || resp.TLS == nil || resp.TLS.NegotiatedProtocol != "http/1.1" ||
+			!resp.TLS.HandshakeComplete || len(resp.TLS.PeerCertificates) == 0 {
 			t.Fatalf("%s: %q %v", tc.url, b, err)
 		}
+		states = append(states, resp.TLS)
+	}
+	// The responses of one connection share its state (as net/http's
+	// Transport does); another connection has its own.
+	if states[0] != states[1] || states[1] == states[2] {
+		t.Fatalf("connection states: /a %p, /b %p (same connection), /c %p (another)", states[0], states[1], states[2])
 	}
 	host := strings.TrimPrefix(gs.URL, "https://")
 	if n := c.IdleConnections("https://" + host); n != 1 {
