@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goasync/goasync/internal/rawio"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -195,7 +196,7 @@ func (c *Conn) readAgain() {
 func (c *Conn) readOnce() {
 	buf := c.loop.buf
 	for {
-		n, err := sysRead(c.fd, buf)
+		n, err := rawio.Read(c.fd, buf)
 		switch {
 		case err == nil && n > 0:
 			stats.BytesRead.Add(int64(n))
@@ -239,7 +240,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return retryWrite("write", func() (int, error) { return sysWrite(c.fd, p) })
+	return retryWrite("write", func() (int, error) { return rawio.Write(c.fd, p) })
 }
 
 // retryWrite runs one nonblocking write call: again on EINTR, nothing
@@ -266,7 +267,7 @@ func (c *Conn) Writev(bufs [][]byte) (int, error) {
 	if len(bufs) == 1 {
 		return c.Write(bufs[0])
 	}
-	return retryWrite("writev", func() (int, error) { return writev(c.fd, bufs) })
+	return retryWrite("writev", func() (int, error) { return rawio.Writev(c.fd, bufs) })
 }
 
 // CloseWrite shuts the write side down (shutdown(2) SHUT_WR on the one
@@ -311,7 +312,7 @@ func (c *Conn) discardInput(limit int) {
 		buf = make([]byte, 16<<10) // the loop's buffer is nobody's now
 	}
 	for limit > 0 {
-		n, err := sysRead(c.fd, buf)
+		n, err := rawio.Read(c.fd, buf)
 		if err == unix.EINTR {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/rawio"
 	"github.com/goasync/goasync/internal/stats"
 )
 
@@ -54,8 +55,8 @@ type FD struct {
 // Register puts fd on the loop with no interest yet. It must run on the
 // loop. The FD owns fd from now on: Close closes it. fd must be
 // nonblocking (socketNB, acceptNB and DialUDP make it so): the loop reads
-// and writes it with raw system calls that keep its P (see sysRead), and a
-// blocking call there would stall every goroutine of that P.
+// and writes it with raw system calls that keep its P (internal/rawio),
+// and a blocking call there would stall every goroutine of that P.
 func (l *Loop) Register(fd int, h Handler) *FD {
 	f := &FD{}
 	l.register(f, fd, h)
@@ -89,11 +90,11 @@ func (f *FD) Fd() int {
 
 // Read is read(2) on the descriptor, which is nonblocking: EAGAIN when
 // nothing is there, EBADF once closed. On Linux it is a raw system call,
-// which keeps the loop's P (see sysRead).
-func (f *FD) Read(p []byte) (int, error) { return sysRead(f.Fd(), p) }
+// which keeps the loop's P (see internal/rawio).
+func (f *FD) Read(p []byte) (int, error) { return rawio.Read(f.Fd(), p) }
 
 // Write is write(2) on the descriptor, like Read.
-func (f *FD) Write(p []byte) (int, error) { return sysWrite(f.Fd(), p) }
+func (f *FD) Write(p []byte) (int, error) { return rawio.Write(f.Fd(), p) }
 
 // Loop returns the loop the descriptor is registered on.
 func (f *FD) Loop() *Loop { return f.loop }

@@ -47,33 +47,3 @@ func acceptNB(fd int) (int, unix.Sockaddr, error) {
 	_ = unix.SetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_NOSIGPIPE, 1)
 	return nfd, sa, nil
 }
-
-// writev: written as a loop of writes, which the BSDs need no better.
-func writev(fd int, bufs [][]byte) (int, error) {
-	total := 0
-	for _, b := range bufs {
-		if len(b) == 0 {
-			continue
-		}
-		n, err := unix.Write(fd, b)
-		if n > 0 {
-			total += n
-		}
-		if err != nil {
-			if total > 0 {
-				return total, nil
-			}
-			return 0, err
-		}
-		if n < len(b) {
-			break
-		}
-	}
-	return total, nil
-}
-
-// sysRead is read(2); see sys_linux.go for why Linux makes it raw.
-func sysRead(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
-
-// sysWrite is write(2).
-func sysWrite(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
