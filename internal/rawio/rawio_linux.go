@@ -10,26 +10,19 @@ import (
 
 // Read is read(2) on a nonblocking descriptor: n bytes, or -1 and the
 // errno (EAGAIN when nothing is there).
-func Read(fd int, p []byte) (int, error) {
-	var ptr unsafe.Pointer
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-	if e != 0 {
-		return -1, e
-	}
-	return int(n), nil
-}
+func Read(fd int, p []byte) (int, error) { return call(unix.SYS_READ, fd, p) }
 
 // Write is write(2) on a nonblocking descriptor: n bytes written, or -1
 // and the errno (EAGAIN when the send buffer is full).
-func Write(fd int, p []byte) (int, error) {
+func Write(fd int, p []byte) (int, error) { return call(unix.SYS_WRITE, fd, p) }
+
+// call makes the raw system call trap(fd, p, len(p)).
+func call(trap uintptr, fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 	if e != 0 {
 		return -1, e
 	}
