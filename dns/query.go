@@ -50,8 +50,16 @@ type queryOp struct {
 	p        *future.Promise[reply]
 	lastErr  error
 	mu       sync.Mutex
-	cur      *future.Future[reply]
+	cur      *future.Future[reply] // the exchange in progress (transport interface)
+	curX     *exchange             // the exchange in progress (on the caller's loop)
 	canceled bool
+
+	// The exchange in progress on the caller's loop, for exchangeCheck and
+	// exchangeDone (loop only).
+	xid     uint16
+	xserver netip.AddrPort
+	xtcp    bool
+	xstart  time.Time
 }
 
 // query starts the question q for name against servers (the configured ones
@@ -82,10 +90,13 @@ func (r *Resolver) query(name string, q dnsmessage.Question, override netip.Addr
 func (op *queryOp) cancel(cause error) {
 	op.mu.Lock()
 	op.canceled = true
-	cur := op.cur
+	cur, x := op.cur, op.curX
 	op.mu.Unlock()
 	if cur != nil {
 		cur.Cancel(cause)
+	}
+	if x != nil {
+		x.l.Execute(x.abort)
 	}
 }
 
@@ -118,13 +129,24 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 		logx.L().Debug("dns query", zap.String("name", op.name), zap.Stringer("type", q.Type),
 			zap.Stringer("server", server), zap.Uint16("id", id), zap.Bool("tcp", tcp))
 	}
-	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
-		rep, err := checkReply(b, id, q)
-		if err == errIgnore && logx.Debug() {
-			logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", op.name),
-				zap.Stringer("server", server), zap.Uint16("id", id), zap.Int("bytes", len(b)))
+	if lt, ok := op.tr.(*loopTransport); ok {
+		if l, onLoop := lt.home(); onLoop {
+			// On the loop the exchange runs on: no future between them.
+			op.xid, op.xserver, op.xtcp, op.xstart = id, server, tcp, start
+			x := exchangeOn(l, server, tcp, msg, op.timeout, op)
+			op.mu.Lock()
+			if op.canceled {
+				op.mu.Unlock()
+				return
+			}
+			op.curX = x
+			op.mu.Unlock()
+			x.start()
+			return
 		}
-		return rep, err
+	}
+	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
+		return checkQueryReply(b, op.name, server, id, q)
 	})
 	op.mu.Lock()
 	if op.canceled {
@@ -136,25 +158,53 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 	op.cur = f
 	op.mu.Unlock()
 	f.OnComplete(func(rep reply, err error) {
-		if logx.Debug() {
-			fields := []zap.Field{zap.String("name", op.name), zap.Stringer("type", q.Type), zap.Stringer("server", server),
-				zap.Uint16("id", id), zap.Bool("tcp", tcp), zap.Duration("duration", time.Since(start))}
-			if err != nil {
-				fields = append(fields, zap.Error(err))
-			} else {
-				fields = append(fields, zap.Stringer("rcode", rep.rcode), zap.Int("answers", len(rep.addrs)+len(rep.names)),
-					zap.Bool("truncated", rep.kind == replyTruncated))
-			}
-			logx.L().Debug("dns reply", fields...)
-		}
+		logReply(op.name, q, server, id, tcp, start, rep, err)
 		op.done(server, tcp, rep, err)
 	})
+}
+
+// exchangeCheck checks a message for the exchange on the loop (exchangeSink).
+func (op *queryOp) exchangeCheck(b []byte) (reply, error) {
+	return checkQueryReply(b, op.name, op.xserver, op.xid, op.q)
+}
+
+// exchangeDone is the outcome of the exchange on the loop (exchangeSink).
+func (op *queryOp) exchangeDone(rep reply, err error) {
+	logReply(op.name, op.q, op.xserver, op.xid, op.xtcp, op.xstart, rep, err)
+	op.done(op.xserver, op.xtcp, rep, err)
+}
+
+// checkQueryReply is checkReply for the query id asking q of server, with
+// a debug log line for a message that is not its reply.
+func checkQueryReply(b []byte, name string, server netip.AddrPort, id uint16, q dnsmessage.Question) (reply, error) {
+	rep, err := checkReply(b, id, q)
+	if err == errIgnore && logx.Debug() {
+		logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", name),
+			zap.Stringer("server", server), zap.Uint16("id", id), zap.Int("bytes", len(b)))
+	}
+	return rep, err
+}
+
+// logReply logs the outcome of one exchange at debug level.
+func logReply(name string, q dnsmessage.Question, server netip.AddrPort, id uint16, tcp bool, start time.Time, rep reply, err error) {
+	if !logx.Debug() {
+		return
+	}
+	fields := []zap.Field{zap.String("name", name), zap.Stringer("type", q.Type), zap.Stringer("server", server),
+		zap.Uint16("id", id), zap.Bool("tcp", tcp), zap.Duration("duration", time.Since(start))}
+	if err != nil {
+		fields = append(fields, zap.Error(err))
+	} else {
+		fields = append(fields, zap.Stringer("rcode", rep.rcode), zap.Int("answers", len(rep.addrs)+len(rep.names)),
+			zap.Bool("truncated", rep.kind == replyTruncated))
+	}
+	logx.L().Debug("dns reply", fields...)
 }
 
 // done handles the outcome of one exchange.
 func (op *queryOp) done(server netip.AddrPort, tcp bool, rep reply, err error) {
 	op.mu.Lock()
-	op.cur = nil
+	op.cur, op.curX = nil, nil
 	canceled := op.canceled
 	op.mu.Unlock()
 	if canceled {
