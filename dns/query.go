@@ -47,7 +47,7 @@ type queryOp struct {
 	useTCP   bool
 	tries    int // attempts * len(servers)
 	try      int
-	p        *future.Promise[reply]
+	sink     querySink // told the outcome once (not after a cancel)
 	lastErr  error
 	mu       sync.Mutex
 	cur      *future.Future[reply] // the exchange in progress (transport interface)
@@ -62,9 +62,14 @@ type queryOp struct {
 	xstart  time.Time
 }
 
-// query starts the question q for name against servers (the configured ones
-// when override is not valid).
-func (r *Resolver) query(name string, q dnsmessage.Question, override netip.AddrPort) *future.Future[reply] {
+// querySink receives the outcome of a queryOp, once; a cancelled query
+// tells it nothing.
+type querySink interface{ queryDone(rep reply, err error) }
+
+// query makes the question q for name against servers (the configured
+// ones when override is not valid), for sink; the caller starts it with
+// next and may stop it with cancel.
+func (r *Resolver) query(name string, q dnsmessage.Question, override netip.AddrPort, sink querySink) *queryOp {
 	conf := r.conf.Load()
 	op := &queryOp{
 		tr:      r.tr,
@@ -73,7 +78,7 @@ func (r *Resolver) query(name string, q dnsmessage.Question, override netip.Addr
 		servers: conf.Servers,
 		timeout: conf.Timeout,
 		useTCP:  conf.UseTCP,
-		p:       future.New[reply](),
+		sink:    sink,
 	}
 	attempts := conf.Attempts
 	if override.IsValid() {
@@ -82,11 +87,11 @@ func (r *Resolver) query(name string, q dnsmessage.Question, override netip.Addr
 		op.first = int(r.rotor.Add(1)-1) % len(op.servers)
 	}
 	op.tries = attempts * len(op.servers)
-	op.p.OnCancel(op.cancel)
-	op.next()
-	return op.p.Future()
+	return op
 }
 
+// cancel stops the query: the exchange in progress is aborted and the sink
+// is told nothing.
 func (op *queryOp) cancel(cause error) {
 	op.mu.Lock()
 	op.canceled = true
@@ -106,7 +111,7 @@ func (op *queryOp) next() {
 		if op.lastErr == nil {
 			op.lastErr = errServerFailure(op.name, "", "no servers")
 		}
-		op.p.Reject(op.lastErr)
+		op.sink.queryDone(reply{}, op.lastErr)
 		return
 	}
 	server := op.servers[(op.first+op.try)%len(op.servers)]
@@ -119,7 +124,7 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 	id := newID()
 	msg, err := buildQuery(make([]byte, 0, 64), id, op.q, tcp)
 	if err != nil {
-		op.p.Reject(errServerFailure(op.name, "", err.Error()))
+		op.sink.queryDone(reply{}, errServerFailure(op.name, "", err.Error()))
 		return
 	}
 	q := op.q
@@ -230,7 +235,7 @@ func (op *queryOp) done(server netip.AddrPort, tcp bool, rep reply, err error) {
 	case rep.kind == replyServFail:
 		op.lastErr = errServerFailure(op.name, server.String(), rep.rcode.String())
 	default:
-		op.p.Resolve(rep)
+		op.sink.queryDone(rep, nil)
 		return
 	}
 	op.next()
@@ -248,7 +253,7 @@ type flight struct {
 	waiters []*future.Promise[*cacheEntry]
 	done    bool
 	mu      sync.Mutex // guards cur and stopped
-	cur     *future.Future[reply]
+	cur     *queryOp
 	stopped bool
 }
 
@@ -306,7 +311,7 @@ func (r *Resolver) leave(fl *flight, p *future.Promise[*cacheEntry], cause error
 	cur := fl.cur
 	fl.mu.Unlock()
 	if cur != nil {
-		cur.Cancel(cause)
+		cur.cancel(cause)
 	}
 }
 
@@ -319,50 +324,61 @@ func (r *Resolver) chase(fl *flight, target string, hops int, ttl uint32) {
 		r.land(fl, nil, errServerFailure(fl.key.name, "", "bad CNAME target"))
 		return
 	}
-	f := r.query(fl.key.name, q, fl.key.server)
+	op := r.query(fl.key.name, q, fl.key.server, &chaseStep{r: r, fl: fl, target: target, hops: hops, ttl: ttl})
 	fl.mu.Lock()
 	if fl.stopped {
 		fl.mu.Unlock()
-		f.Cancel(nil)
-		f.OnComplete(func(reply, error) {})
 		return
 	}
-	fl.cur = f
+	fl.cur = op
 	fl.mu.Unlock()
-	f.OnComplete(func(rep reply, err error) {
-		fl.mu.Lock()
-		fl.cur = nil
-		stopped := fl.stopped
-		fl.mu.Unlock()
-		if stopped {
+	op.next()
+}
+
+// chaseStep is one query of a flight's chain (querySink): target asked
+// after hops CNAMEs, ttl the least TTL along the chain so far.
+type chaseStep struct {
+	r      *Resolver
+	fl     *flight
+	target string
+	hops   int
+	ttl    uint32
+}
+
+func (c *chaseStep) queryDone(rep reply, err error) {
+	r, fl := c.r, c.fl
+	fl.mu.Lock()
+	fl.cur = nil
+	stopped := fl.stopped
+	fl.mu.Unlock()
+	if stopped {
+		return
+	}
+	if err != nil {
+		r.land(fl, nil, err)
+		return
+	}
+	hops, ttl := c.hops+rep.hops, c.ttl
+	if rep.hasTTL {
+		ttl = min(ttl, rep.ttl)
+	}
+	if rep.kind == replyFollow {
+		if hops >= maxCNAMEHops || rep.target == c.target {
+			r.land(fl, nil, errServerFailure(fl.key.name, "", "CNAME chain too long"))
 			return
 		}
-		if err != nil {
-			r.land(fl, nil, err)
-			return
-		}
-		hops += rep.hops
-		if rep.hasTTL {
-			ttl = min(ttl, rep.ttl)
-		}
-		if rep.kind == replyFollow {
-			if hops >= maxCNAMEHops || rep.target == target {
-				r.land(fl, nil, errServerFailure(fl.key.name, "", "CNAME chain too long"))
-				return
-			}
-			r.chase(fl, rep.target, hops, ttl)
-			return
-		}
-		e := &cacheEntry{addrs: rep.addrs, names: rep.names}
-		if rep.kind != replyAnswer {
-			e.negative = rep.kind
-		}
-		if !fl.key.server.IsValid() {
-			rep.ttl = ttl
-			r.cache.put(fl.key.cacheKey, &rep)
-		}
-		r.land(fl, e, nil)
-	})
+		r.chase(fl, rep.target, hops, ttl)
+		return
+	}
+	e := &cacheEntry{addrs: rep.addrs, names: rep.names}
+	if rep.kind != replyAnswer {
+		e.negative = rep.kind
+	}
+	if !fl.key.server.IsValid() {
+		rep.ttl = ttl
+		r.cache.put(fl.key.cacheKey, &rep)
+	}
+	r.land(fl, e, nil)
 }
 
 // land settles every waiter of the flight.
