@@ -303,18 +303,52 @@ type lookupOp struct {
 	firstErr error
 
 	mu       sync.Mutex
-	cur      []*future.Future[*cacheEntry]
+	cur      *candidate // the candidate being resolved
 	canceled bool
 }
 
+// candidate is the resolution of one search-list candidate: a query per
+// record type of the family (A, AAAA or both), each a flight waiter.
+type candidate struct {
+	op   *lookupOp
+	n    int // queries: 1 or 2
+	qs   [2]candQuery
+	left atomic.Int32 // queries not answered yet
+}
+
+// candQuery is one query of a candidate (flightWaiter).
+type candQuery struct {
+	c   *candidate
+	fl  *flight // nil when answered from the cache
+	res future.Result[*cacheEntry]
+}
+
+func (q *candQuery) flightDone(e *cacheEntry, err error) {
+	q.res = future.Result[*cacheEntry]{Value: e, Err: err}
+	if q.c.left.Add(-1) == 0 {
+		q.c.op.candidateDone(q.c)
+	}
+}
+
+// cancel takes the current candidate's queries out of their flights (a
+// flight whose last waiter leaves stops its query); a query joined after
+// this is taken out by step.
 func (op *lookupOp) cancel(cause error) {
 	op.mu.Lock()
 	op.canceled = true
-	cur := op.cur
+	c := op.cur
 	op.cur = nil
+	var fls [2]*flight // candQuery.fl is guarded by op.mu
+	if c != nil {
+		for i := 0; i < c.n; i++ {
+			fls[i] = c.qs[i].fl
+		}
+	}
 	op.mu.Unlock()
-	for _, f := range cur {
-		f.Cancel(cause)
+	for i, fl := range fls {
+		if fl != nil {
+			op.r.leave(fl, &c.qs[i], cause)
+		}
 	}
 }
 
@@ -348,55 +382,68 @@ func (op *lookupOp) step() {
 	name := op.cands[op.i]
 	op.i++
 	qts := op.fam.qtypes()
-	fs := make([]*future.Future[*cacheEntry], len(qts))
-	for i, qt := range qts {
-		fs[i] = op.r.resolve(name, qt, op.server)
-	}
+	c := &candidate{op: op, n: len(qts)}
+	c.left.Store(int32(len(qts)))
 	op.mu.Lock()
 	if op.canceled {
 		op.mu.Unlock()
-		for _, f := range fs {
-			f.Cancel(nil)
-			f.OnComplete(func(*cacheEntry, error) {})
-		}
 		return
 	}
-	op.cur = fs
+	op.cur = c
 	op.mu.Unlock()
-
-	results := make([]future.Result[*cacheEntry], len(fs))
-	var left atomic.Int32
-	left.Store(int32(len(fs)))
-	for i, f := range fs {
-		f.OnComplete(func(e *cacheEntry, err error) {
-			results[i] = future.Result[*cacheEntry]{Value: e, Err: err}
-			if left.Add(-1) == 0 {
-				op.candidateDone(results)
-			}
-		})
+	// Cache answers are counted after every flight is joined: an answer
+	// may come at once, within join, and the last one moves on to the
+	// next candidate.
+	var hits [2]*cacheEntry
+	for i, qt := range qts {
+		q := &c.qs[i]
+		q.c = c
+		if e, ok := op.r.cachedEntry(name, qt, op.server); ok {
+			hits[i] = e
+			continue
+		}
+		fl := op.r.join(name, qt, op.server, q)
+		op.mu.Lock()
+		q.fl = fl
+		canceled := op.canceled
+		op.mu.Unlock()
+		if canceled { // cancel did not see this flight: leave it here
+			op.r.leave(fl, q, nil)
+		}
+	}
+	for i := range qts {
+		if hits[i] != nil {
+			c.qs[i].flightDone(hits[i], nil)
+		}
 	}
 }
 
 // candidateDone combines the answers for one candidate: any address wins;
 // otherwise the next candidate is tried, remembering the first error that
 // was not a negative answer.
-func (op *lookupOp) candidateDone(results []future.Result[*cacheEntry]) {
+func (op *lookupOp) candidateDone(c *candidate) {
 	op.mu.Lock()
-	op.cur = nil
+	if op.cur == c {
+		op.cur = nil
+	}
 	canceled := op.canceled
 	op.mu.Unlock()
 	if canceled {
 		return
 	}
+	var results [2]future.Result[*cacheEntry]
+	for i := 0; i < c.n; i++ {
+		results[i] = c.qs[i].res
+	}
 	n := 0
-	for _, res := range results {
+	for _, res := range results[:c.n] {
 		if res.Err == nil {
 			n += len(res.Value.addrs)
 		}
 	}
 	if n > 0 {
 		out := make([]netip.Addr, 0, n)
-		for _, res := range results {
+		for _, res := range results[:c.n] {
 			if res.Err == nil {
 				out = append(out, res.Value.addrs...)
 			}
@@ -404,7 +451,7 @@ func (op *lookupOp) candidateDone(results []future.Result[*cacheEntry]) {
 		op.p.Resolve(out)
 		return
 	}
-	for _, res := range results {
+	for _, res := range results[:c.n] {
 		if res.Err != nil && op.firstErr == nil {
 			op.firstErr = res.Err
 		}

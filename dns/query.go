@@ -250,7 +250,7 @@ type flightKey struct {
 // flight is one query in progress and the callers waiting for it.
 type flight struct {
 	key     flightKey
-	waiters []*future.Promise[*cacheEntry]
+	waiters []flightWaiter
 	done    bool
 	mu      sync.Mutex // guards cur and stopped
 	cur     *queryOp
@@ -263,13 +263,45 @@ type flight struct {
 // answer. Cancelling the future leaves the flight; the query stops when no
 // caller waits for it any more.
 func (r *Resolver) resolve(name string, qt dnsmessage.Type, server netip.AddrPort) *future.Future[*cacheEntry] {
-	k := flightKey{cacheKey: cacheKey{name: name, qtype: qt}, server: server}
-	if !server.IsValid() {
-		if e, ok := r.cache.get(k.cacheKey); ok {
-			return future.Resolved(e)
-		}
+	if e, ok := r.cachedEntry(name, qt, server); ok {
+		return future.Resolved(e)
 	}
-	p := future.New[*cacheEntry]()
+	w := &promiseWaiter{p: future.New[*cacheEntry]()}
+	fl := r.join(name, qt, server, w)
+	w.p.OnCancel(func(cause error) { r.leave(fl, w, cause) })
+	return w.p.Future()
+}
+
+// flightWaiter is told the outcome of the flight it joined, once, unless
+// it left first.
+type flightWaiter interface {
+	flightDone(e *cacheEntry, err error)
+}
+
+// promiseWaiter is resolve's waiter: a promise.
+type promiseWaiter struct{ p *future.Promise[*cacheEntry] }
+
+func (w *promiseWaiter) flightDone(e *cacheEntry, err error) {
+	if err != nil {
+		w.p.Reject(err)
+	} else {
+		w.p.Resolve(e)
+	}
+}
+
+// cachedEntry is the cache's answer of type qt for name (none for a
+// per-lookup server).
+func (r *Resolver) cachedEntry(name string, qt dnsmessage.Type, server netip.AddrPort) (*cacheEntry, bool) {
+	if server.IsValid() {
+		return nil, false
+	}
+	return r.cache.get(cacheKey{name: name, qtype: qt})
+}
+
+// join adds w to the query in flight for (name, qt, server), or to a new
+// one, which it starts; it returns the flight (for leave).
+func (r *Resolver) join(name string, qt dnsmessage.Type, server netip.AddrPort, w flightWaiter) *flight {
+	k := flightKey{cacheKey: cacheKey{name: name, qtype: qt}, server: server}
 	r.mu.Lock()
 	fl := r.flights[k]
 	start := fl == nil
@@ -277,25 +309,27 @@ func (r *Resolver) resolve(name string, qt dnsmessage.Type, server netip.AddrPor
 		fl = &flight{key: k}
 		r.flights[k] = fl
 	}
-	fl.waiters = append(fl.waiters, p)
+	fl.waiters = append(fl.waiters, w)
 	r.mu.Unlock()
-	p.OnCancel(func(cause error) { r.leave(fl, p, cause) })
 	if start {
 		r.chase(fl, name, 0, ^uint32(0))
 	}
-	return p.Future()
+	return fl
 }
 
-// leave removes a cancelled waiter and stops the flight when it was the last.
-func (r *Resolver) leave(fl *flight, p *future.Promise[*cacheEntry], cause error) {
+// leave removes a waiter that no longer waits and stops the flight when it
+// was the last. Leaving twice, or after the flight landed, does nothing.
+func (r *Resolver) leave(fl *flight, w flightWaiter, cause error) {
 	r.mu.Lock()
-	for i, w := range fl.waiters {
-		if w == p {
+	found := false
+	for i, x := range fl.waiters {
+		if x == w {
 			fl.waiters = append(fl.waiters[:i], fl.waiters[i+1:]...)
+			found = true
 			break
 		}
 	}
-	last := len(fl.waiters) == 0 && !fl.done
+	last := found && len(fl.waiters) == 0 && !fl.done
 	if last {
 		fl.done = true
 		if r.flights[fl.key] == fl {
@@ -391,11 +425,7 @@ func (r *Resolver) land(fl *flight, e *cacheEntry, err error) {
 	ws := fl.waiters
 	fl.waiters = nil
 	r.mu.Unlock()
-	for _, p := range ws {
-		if err != nil {
-			p.Reject(err)
-		} else {
-			p.Resolve(e)
-		}
+	for _, w := range ws {
+		w.flightDone(e, err)
 	}
 }

@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -464,5 +465,52 @@ func TestDebugLog(t *testing.T) {
 	q := logs.FilterMessage("dns query").All()
 	if len(q) > 0 && q[0].ContextMap()["name"] != "a.test" {
 		t.Errorf("query entry fields: %v", q[0].ContextMap())
+	}
+}
+
+// Lookups cancelled at every moment of their life (before the hand-off,
+// while joining flights, while the query waits, while the reply lands)
+// all settle, and leave no flight and no query socket behind.
+func TestCancelAtAnyMomentLeavesNothing(t *testing.T) {
+	srv := newTestServer(t)
+	var n atomic.Int32
+	srv.setBehave(func(w mdns.ResponseWriter, q *mdns.Msg) bool {
+		if n.Add(1)%3 == 0 {
+			return true // some queries never get a reply
+		}
+		return false
+	})
+	srv.add("any.test. 60 A 192.0.2.1")
+	srv.add("any.test. 60 AAAA 2001:db8::1")
+	r := newTestResolver(t, "", "", []netip.AddrPort{srv.addr}, WithTimeout(30*time.Second), WithCacheSize(0))
+	before := stats.Sockets.Load()
+	const lookups = 300
+	fs := make([]*future.Future[[]netip.Addr], 0, lookups)
+	for i := 0; i < lookups; i++ {
+		ctx, cancel := context.WithCancel(t.Context())
+		name := fmt.Sprintf("h%d.any.test", i%7) // shared flights too
+		f := r.Lookup(ctx, name)
+		time.AfterFunc(time.Duration(i%5)*100*time.Microsecond, cancel)
+		fs = append(fs, f)
+	}
+	for i, f := range fs {
+		select {
+		case <-f.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("lookup %d never settled", i)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for stats.Sockets.Load() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := stats.Sockets.Load(); n > before {
+		t.Fatalf("%d query sockets still open after every lookup was cancelled", n-before)
+	}
+	r.mu.Lock()
+	left := len(r.flights)
+	r.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d flights left after cancel", left)
 	}
 }
