@@ -56,6 +56,7 @@ type queryOp struct {
 
 	// The exchange in progress on the caller's loop, for exchangeCheck and
 	// exchangeDone (loop only).
+	msg     [64]byte // the query message, when it fits (one exchange at a time)
 	xid     uint16
 	xserver netip.AddrPort
 	xtcp    bool
@@ -122,7 +123,7 @@ func (op *queryOp) next() {
 // send runs one exchange with server.
 func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 	id := newID()
-	msg, err := buildQuery(make([]byte, 0, 64), id, op.q, tcp)
+	msg, err := buildQuery(op.msg[:0], id, op.q, tcp)
 	if err != nil {
 		op.sink.queryDone(reply{}, errServerFailure(op.name, "", err.Error()))
 		return
@@ -251,6 +252,7 @@ type flightKey struct {
 type flight struct {
 	key     flightKey
 	waiters []flightWaiter
+	first   [1]flightWaiter // the waiters' first backing array
 	done    bool
 	mu      sync.Mutex // guards cur and stopped
 	cur     *queryOp
@@ -307,6 +309,7 @@ func (r *Resolver) join(name string, qt dnsmessage.Type, server netip.AddrPort, 
 	start := fl == nil
 	if start {
 		fl = &flight{key: k}
+		fl.waiters = fl.first[:0]
 		r.flights[k] = fl
 	}
 	fl.waiters = append(fl.waiters, w)
