@@ -105,6 +105,13 @@ var errMalformed = errors.New("dns: malformed reply")
 // connected UDP socket only receives datagrams from the server it was
 // connected to.
 func checkReply(msg []byte, id uint16, q dnsmessage.Question) (reply, error) {
+	want := q.Name.String()
+	return checkReplyFor(msg, id, q, strings.ToLower(want[:len(want)-1]))
+}
+
+// checkReplyFor is checkReply for a caller that has the question's name
+// already in the resolver's form (want: lower case, no trailing dot).
+func checkReplyFor(msg []byte, id uint16, q dnsmessage.Question, want string) (reply, error) {
 	var p dnsmessage.Parser
 	h, err := p.Start(msg)
 	if err != nil || h.ID != id || !h.Response || h.OpCode != 0 {
@@ -128,8 +135,6 @@ func checkReply(msg []byte, id uint16, q dnsmessage.Question) (reply, error) {
 	}
 
 	r := reply{rcode: h.RCode, ttl: ^uint32(0)}
-	want := q.Name.String()
-	want = strings.ToLower(want[:len(want)-1])
 	r.target = want
 	// Answers: follow the CNAME chain from the question name and collect
 	// records of the asked type owned by the end of the chain. Records are in
@@ -141,7 +146,8 @@ func checkReply(msg []byte, id uint16, q dnsmessage.Question) (reply, error) {
 		addr  netip.Addr
 		ptr   string
 	}
-	var recs []rec
+	var stack [4]rec // most replies have a few answers
+	recs := stack[:0]
 	for {
 		ah, err := p.AnswerHeader()
 		if err == dnsmessage.ErrSectionDone {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ func newID() uint16 {
 type queryOp struct {
 	tr       transport
 	name     string // for errors
+	target   string // the question's name (lower case, no trailing dot)
 	q        dnsmessage.Question
 	servers  []netip.AddrPort
 	first    int
@@ -70,11 +72,12 @@ type querySink interface{ queryDone(rep reply, err error) }
 // query makes the question q for name against servers (the configured
 // ones when override is not valid), for sink; the caller starts it with
 // next and may stop it with cancel.
-func (r *Resolver) query(name string, q dnsmessage.Question, override netip.AddrPort, sink querySink) *queryOp {
+func (r *Resolver) query(name, target string, q dnsmessage.Question, override netip.AddrPort, sink querySink) *queryOp {
 	conf := r.conf.Load()
 	op := &queryOp{
 		tr:      r.tr,
 		name:    name,
+		target:  strings.ToLower(target), // no copy when it is lower case already
 		q:       q,
 		servers: conf.Servers,
 		timeout: conf.Timeout,
@@ -152,7 +155,7 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 		}
 	}
 	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
-		return checkQueryReply(b, op.name, server, id, q)
+		return checkQueryReply(b, op.name, op.target, server, id, q)
 	})
 	op.mu.Lock()
 	if op.canceled {
@@ -171,7 +174,7 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 
 // exchangeCheck checks a message for the exchange on the loop (exchangeSink).
 func (op *queryOp) exchangeCheck(b []byte) (reply, error) {
-	return checkQueryReply(b, op.name, op.xserver, op.xid, op.q)
+	return checkQueryReply(b, op.name, op.target, op.xserver, op.xid, op.q)
 }
 
 // exchangeDone is the outcome of the exchange on the loop (exchangeSink).
@@ -182,8 +185,8 @@ func (op *queryOp) exchangeDone(rep reply, err error) {
 
 // checkQueryReply is checkReply for the query id asking q of server, with
 // a debug log line for a message that is not its reply.
-func checkQueryReply(b []byte, name string, server netip.AddrPort, id uint16, q dnsmessage.Question) (reply, error) {
-	rep, err := checkReply(b, id, q)
+func checkQueryReply(b []byte, name, target string, server netip.AddrPort, id uint16, q dnsmessage.Question) (reply, error) {
+	rep, err := checkReplyFor(b, id, q, target)
 	if err == errIgnore && logx.Debug() {
 		logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", name),
 			zap.Stringer("server", server), zap.Uint16("id", id), zap.Int("bytes", len(b)))
@@ -361,7 +364,7 @@ func (r *Resolver) chase(fl *flight, target string, hops int, ttl uint32) {
 		r.land(fl, nil, errServerFailure(fl.key.name, "", "bad CNAME target"))
 		return
 	}
-	op := r.query(fl.key.name, q, fl.key.server, &chaseStep{r: r, fl: fl, target: target, hops: hops, ttl: ttl})
+	op := r.query(fl.key.name, target, q, fl.key.server, &chaseStep{r: r, fl: fl, target: target, hops: hops, ttl: ttl})
 	fl.mu.Lock()
 	if fl.stopped {
 		fl.mu.Unlock()
