@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/internal/loopmark"
 )
 
@@ -298,6 +299,7 @@ type lookupOp struct {
 	fam      Family
 	server   netip.AddrPort
 	cands    []string
+	l        *loop.Loop // the loop the next step runs on, when known (runtime transport)
 	i        int
 	p        *future.Promise[[]netip.Addr]
 	firstErr error
@@ -323,9 +325,10 @@ type candQuery struct {
 	res future.Result[*cacheEntry]
 }
 
-func (q *candQuery) flightDone(e *cacheEntry, err error) {
+func (q *candQuery) flightDone(e *cacheEntry, err error, l *loop.Loop) {
 	q.res = future.Result[*cacheEntry]{Value: e, Err: err}
 	if q.c.left.Add(-1) == 0 {
+		q.c.op.l = l // where the next step runs (the last answer's loop)
 		q.c.op.candidateDone(q.c)
 	}
 }
@@ -361,7 +364,9 @@ func (op *lookupOp) cancel(cause error) {
 // "DNS, uncached").
 func (op *lookupOp) start(cur loopmark.Executor, curOK bool) {
 	if lt, ok := op.r.tr.(*loopTransport); ok {
-		if l, onLoop := lt.homeOf(cur, curOK); !onLoop {
+		l, onLoop := lt.homeOf(cur, curOK)
+		op.l = l // the steps run there
+		if !onLoop {
 			lt.in.run(l, op.step)
 			return
 		}
@@ -402,7 +407,7 @@ func (op *lookupOp) step() {
 			hits[i] = e
 			continue
 		}
-		fl := op.r.join(name, qt, op.server, q)
+		fl := op.r.join(name, qt, op.server, q, op.l)
 		op.mu.Lock()
 		q.fl = fl
 		canceled := op.canceled
@@ -413,7 +418,7 @@ func (op *lookupOp) step() {
 	}
 	for i := range qts {
 		if hits[i] != nil {
-			c.qs[i].flightDone(hits[i], nil)
+			c.qs[i].flightDone(hits[i], nil, op.l)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/goasync/goasync/future"
 	"github.com/goasync/goasync/internal/logx"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // transport sends one query to one server and waits for the reply.
@@ -49,7 +51,8 @@ type queryOp struct {
 	useTCP   bool
 	tries    int // attempts * len(servers)
 	try      int
-	sink     querySink // told the outcome once (not after a cancel)
+	sink     querySink  // told the outcome once (not after a cancel)
+	l        *loop.Loop // the loop the query runs on, when known
 	lastErr  error
 	mu       sync.Mutex
 	cur      *future.Future[reply] // the exchange in progress (transport interface)
@@ -72,7 +75,7 @@ type querySink interface{ queryDone(rep reply, err error) }
 // query makes the question q for name against servers (the configured
 // ones when override is not valid), for sink; the caller starts it with
 // next and may stop it with cancel.
-func (r *Resolver) query(name, target string, q dnsmessage.Question, override netip.AddrPort, sink querySink) *queryOp {
+func (r *Resolver) query(name, target string, q dnsmessage.Question, override netip.AddrPort, l *loop.Loop, sink querySink) *queryOp {
 	conf := r.conf.Load()
 	op := &queryOp{
 		tr:      r.tr,
@@ -82,6 +85,7 @@ func (r *Resolver) query(name, target string, q dnsmessage.Question, override ne
 		servers: conf.Servers,
 		timeout: conf.Timeout,
 		useTCP:  conf.UseTCP,
+		l:       l,
 		sink:    sink,
 	}
 	attempts := conf.Attempts
@@ -139,7 +143,14 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 			zap.Stringer("server", server), zap.Uint16("id", id), zap.Bool("tcp", tcp))
 	}
 	if lt, ok := op.tr.(*loopTransport); ok {
-		if l, onLoop := lt.home(); onLoop {
+		l, onLoop := op.l, op.l != nil
+		if !onLoop {
+			l, onLoop = lt.home()
+		}
+		if onLoop {
+			if checkLoops && !l.OnLoop() && !l.Exited() {
+				panic("dns: a query was made for loop " + strconv.Itoa(l.ID()) + " off its goroutine")
+			}
 			// On the loop the exchange runs on: no future between them.
 			op.xid, op.xserver, op.xtcp, op.xstart = id, server, tcp, start
 			x := exchangeOn(l, server, tcp, msg, op.timeout, op)
@@ -254,6 +265,7 @@ type flightKey struct {
 // flight is one query in progress and the callers waiting for it.
 type flight struct {
 	key     flightKey
+	l       *loop.Loop // the loop its queries run on, when known (else home)
 	waiters []flightWaiter
 	first   [1]flightWaiter // the waiters' first backing array
 	done    bool
@@ -272,21 +284,21 @@ func (r *Resolver) resolve(name string, qt dnsmessage.Type, server netip.AddrPor
 		return future.Resolved(e)
 	}
 	w := &promiseWaiter{p: future.New[*cacheEntry]()}
-	fl := r.join(name, qt, server, w)
+	fl := r.join(name, qt, server, w, nil)
 	w.p.OnCancel(func(cause error) { r.leave(fl, w, cause) })
 	return w.p.Future()
 }
 
 // flightWaiter is told the outcome of the flight it joined, once, unless
-// it left first.
+// it left first; l is the loop it is told on, when known (nil: ask).
 type flightWaiter interface {
-	flightDone(e *cacheEntry, err error)
+	flightDone(e *cacheEntry, err error, l *loop.Loop)
 }
 
 // promiseWaiter is resolve's waiter: a promise.
 type promiseWaiter struct{ p *future.Promise[*cacheEntry] }
 
-func (w *promiseWaiter) flightDone(e *cacheEntry, err error) {
+func (w *promiseWaiter) flightDone(e *cacheEntry, err error, _ *loop.Loop) {
 	if err != nil {
 		w.p.Reject(err)
 	} else {
@@ -304,14 +316,16 @@ func (r *Resolver) cachedEntry(name string, qt dnsmessage.Type, server netip.Add
 }
 
 // join adds w to the query in flight for (name, qt, server), or to a new
-// one, which it starts; it returns the flight (for leave).
-func (r *Resolver) join(name string, qt dnsmessage.Type, server netip.AddrPort, w flightWaiter) *flight {
+// one, which it starts; it returns the flight (for leave). l is the event
+// loop the caller runs on, if it knows (a new flight's queries run there
+// without asking the thread which loop it is).
+func (r *Resolver) join(name string, qt dnsmessage.Type, server netip.AddrPort, w flightWaiter, l *loop.Loop) *flight {
 	k := flightKey{cacheKey: cacheKey{name: name, qtype: qt}, server: server}
 	r.mu.Lock()
 	fl := r.flights[k]
 	start := fl == nil
 	if start {
-		fl = &flight{key: k}
+		fl = &flight{key: k, l: l}
 		fl.waiters = fl.first[:0]
 		r.flights[k] = fl
 	}
@@ -364,7 +378,7 @@ func (r *Resolver) chase(fl *flight, target string, hops int, ttl uint32) {
 		r.land(fl, nil, errServerFailure(fl.key.name, "", "bad CNAME target"))
 		return
 	}
-	op := r.query(fl.key.name, target, q, fl.key.server, &chaseStep{r: r, fl: fl, target: target, hops: hops, ttl: ttl})
+	op := r.query(fl.key.name, target, q, fl.key.server, fl.l, &chaseStep{r: r, fl: fl, target: target, hops: hops, ttl: ttl})
 	fl.mu.Lock()
 	if fl.stopped {
 		fl.mu.Unlock()
@@ -432,6 +446,6 @@ func (r *Resolver) land(fl *flight, e *cacheEntry, err error) {
 	fl.waiters = nil
 	r.mu.Unlock()
 	for _, w := range ws {
-		w.flightDone(e, err)
+		w.flightDone(e, err, fl.l)
 	}
 }

@@ -265,6 +265,10 @@ func (l *Loop) handOver(fn func()) {
 // then closed by whoever holds them, without the loop's tables.
 func (l *Loop) gone() bool { return l.exited.Load() }
 
+// Exited reports whether the loop has exited: work handed to it (Execute)
+// then runs on the caller's goroutine.
+func (l *Loop) Exited() bool { return l.gone() }
+
 // task runs one queued function; a method value made once per loop.
 func (l *Loop) task(p any) error {
 	l.session()
