@@ -17,17 +17,7 @@ import (
 // panics on a query made for another loop), and still settles on its own
 // caller's loop.
 func TestLookupContinuesOnTheFlightsLoop(t *testing.T) {
-	rt, err := loop.New(loop.WithLoops(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := rt.Shutdown(ctx); err != nil {
-			t.Error(err)
-		}
-	})
+	rt := newLoops(t, 2)
 	srv := newTestServer(t)
 	srv.add("host. 60 A 192.0.2.7")
 	srv.setBehave(func(w mdns.ResponseWriter, q *mdns.Msg) bool {

@@ -11,7 +11,13 @@ import (
 
 func newOneLoop(t *testing.T) *loop.Loop {
 	t.Helper()
-	rt, err := loop.New(loop.WithLoops(1))
+	return newLoops(t, 1).Loop(0)
+}
+
+// newLoops starts a runtime of n loops, shut down when the test ends.
+func newLoops(t *testing.T, n int) *loop.Runtime {
+	t.Helper()
+	rt, err := loop.New(loop.WithLoops(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +28,7 @@ func newOneLoop(t *testing.T) *loop.Loop {
 			t.Error(err)
 		}
 	})
-	return rt.Loop(0)
+	return rt
 }
 
 // While the loop is busy, everything handed over joins one batch: one task,

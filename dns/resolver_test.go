@@ -317,11 +317,18 @@ func TestCancelStopsTheQuery(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	expectNothingLeft(t, r, before, deadline)
+}
+
+// expectNothingLeft waits until deadline for the query sockets opened since
+// the count before to close, then checks that r has no flight left.
+func expectNothingLeft(t *testing.T, r *Resolver, before int64, deadline time.Time) {
+	t.Helper()
 	for stats.Sockets.Load() > before && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if n := stats.Sockets.Load(); n > before {
-		t.Fatalf("%d query sockets still open after the lookup was cancelled", n-before)
+		t.Fatalf("%d query sockets still open after the lookups were cancelled", n-before)
 	}
 	r.mu.Lock()
 	left := len(r.flights)
@@ -500,17 +507,5 @@ func TestCancelAtAnyMomentLeavesNothing(t *testing.T) {
 			t.Fatalf("lookup %d never settled", i)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for stats.Sockets.Load() > before && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := stats.Sockets.Load(); n > before {
-		t.Fatalf("%d query sockets still open after every lookup was cancelled", n-before)
-	}
-	r.mu.Lock()
-	left := len(r.flights)
-	r.mu.Unlock()
-	if left != 0 {
-		t.Fatalf("%d flights left after cancel", left)
-	}
+	expectNothingLeft(t, r, before, time.Now().Add(10*time.Second))
 }
