@@ -299,7 +299,7 @@ type lookupOp struct {
 	fam      Family
 	server   netip.AddrPort
 	cands    []string
-	l        *loop.Loop // the loop the next step runs on, when known (runtime transport)
+	l        *loop.Loop // the loop the next step runs on
 	i        int
 	p        *future.Promise[[]netip.Addr]
 	firstErr error
@@ -363,13 +363,11 @@ func (op *lookupOp) cancel(cause error) {
 // others: work moved onto it balances the two (docs/benchmarks/core.md,
 // "DNS, uncached").
 func (op *lookupOp) start(cur loopmark.Executor, curOK bool) {
-	if lt, ok := op.r.tr.(*loopTransport); ok {
-		l, onLoop := lt.homeOf(cur, curOK)
-		op.l = l // the steps run there
-		if !onLoop {
-			lt.in.run(l, op.step)
-			return
-		}
+	l, onLoop := op.r.tr.homeOf(cur, curOK)
+	op.l = l // the steps run there
+	if !onLoop {
+		op.r.tr.in.run(l, op.step)
+		return
 	}
 	op.step()
 }

@@ -17,20 +17,6 @@ import (
 	"github.com/goasync/goasync/internal/loop"
 )
 
-// transport sends one query to one server and waits for the reply.
-//
-// exchange sends query (already framed for TCP when tcp is set) to server and
-// hands every message that arrives to check. A message for which check
-// returns errIgnore is dropped and the exchange keeps waiting (over UDP; over
-// TCP the stream is useless after it and the exchange fails); any other
-// outcome of check settles the returned future. The exchange fails with a
-// timeout error when nothing acceptable arrived within timeout, and with a
-// network error when the socket fails. Cancelling the returned future stops
-// the exchange and releases its socket.
-type transport interface {
-	exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply]
-}
-
 // newID returns a random 16-bit query id from crypto/rand.
 func newID() uint16 {
 	var b [2]byte
@@ -41,7 +27,7 @@ func newID() uint16 {
 // queryOp asks one question, trying the servers in order (or rotated) for
 // the configured number of rounds, with a TCP retry on truncation.
 type queryOp struct {
-	tr       transport
+	tr       *loopTransport
 	name     string // for errors
 	target   string // the question's name (lower case, no trailing dot)
 	q        dnsmessage.Question
@@ -55,12 +41,11 @@ type queryOp struct {
 	l        *loop.Loop // the loop the query runs on, when known
 	lastErr  error
 	mu       sync.Mutex
-	cur      *future.Future[reply] // the exchange in progress (transport interface)
-	curX     *exchange             // the exchange in progress (on the caller's loop)
+	cur      *exchange // the exchange in progress
 	canceled bool
 
-	// The exchange in progress on the caller's loop, for exchangeCheck and
-	// exchangeDone (loop only).
+	// The exchange in progress, for exchangeCheck and exchangeDone (loop
+	// only, once the exchange started).
 	msg     [64]byte // the query message, when it fits (one exchange at a time)
 	xid     uint16
 	xserver netip.AddrPort
@@ -100,14 +85,11 @@ func (r *Resolver) query(name, target string, q dnsmessage.Question, override ne
 
 // cancel stops the query: the exchange in progress is aborted and the sink
 // is told nothing.
-func (op *queryOp) cancel(cause error) {
+func (op *queryOp) cancel(error) {
 	op.mu.Lock()
 	op.canceled = true
-	cur, x := op.cur, op.curX
+	x := op.cur
 	op.mu.Unlock()
-	if cur != nil {
-		cur.Cancel(cause)
-	}
 	if x != nil {
 		x.l.Execute(x.abort)
 	}
@@ -142,89 +124,62 @@ func (op *queryOp) send(server netip.AddrPort, tcp bool) {
 		logx.L().Debug("dns query", zap.String("name", op.name), zap.Stringer("type", q.Type),
 			zap.Stringer("server", server), zap.Uint16("id", id), zap.Bool("tcp", tcp))
 	}
-	if lt, ok := op.tr.(*loopTransport); ok {
-		l, onLoop := op.l, op.l != nil
-		if !onLoop {
-			l, onLoop = lt.home()
-		}
-		if onLoop {
-			if checkLoops && !l.OnLoop() && !l.Exited() {
-				panic("dns: a query was made for loop " + strconv.Itoa(l.ID()) + " off its goroutine")
-			}
-			// On the loop the exchange runs on: no future between them.
-			op.xid, op.xserver, op.xtcp, op.xstart = id, server, tcp, start
-			x := exchangeOn(l, server, tcp, msg, op.timeout, op)
-			op.mu.Lock()
-			if op.canceled {
-				op.mu.Unlock()
-				return
-			}
-			op.curX = x
-			op.mu.Unlock()
-			x.start()
-			return
-		}
+	// The exchange runs on the loop the query runs on (known, or asked
+	// of the thread), else on the runtime's first loop; it tells the
+	// query directly (exchangeSink), with no future between them.
+	l, onLoop := op.l, op.l != nil
+	if !onLoop {
+		l, onLoop = op.tr.home()
 	}
-	f := op.tr.exchange(server, tcp, msg, op.timeout, func(b []byte) (reply, error) {
-		return checkQueryReply(b, op.name, op.target, server, id, q)
-	})
+	if checkLoops && onLoop && !l.OnLoop() && !l.Exited() {
+		panic("dns: a query was made for loop " + strconv.Itoa(l.ID()) + " off its goroutine")
+	}
+	op.xid, op.xserver, op.xtcp, op.xstart = id, server, tcp, start
+	x := &exchange{l: l, sink: op, query: msg, tcp: tcp, server: server, timeout: op.timeout}
 	op.mu.Lock()
 	if op.canceled {
 		op.mu.Unlock()
-		f.Cancel(nil)
-		f.OnComplete(func(reply, error) {}) // observed: no unhandled-rejection report
 		return
 	}
-	op.cur = f
+	op.cur = x
 	op.mu.Unlock()
-	f.OnComplete(func(rep reply, err error) {
-		logReply(op.name, q, server, id, tcp, start, rep, err)
-		op.done(server, tcp, rep, err)
-	})
+	if onLoop {
+		x.start()
+	} else {
+		l.Execute(x.start)
+	}
 }
 
 // exchangeCheck checks a message for the exchange on the loop (exchangeSink).
 func (op *queryOp) exchangeCheck(b []byte) (reply, error) {
-	return checkQueryReply(b, op.name, op.target, op.xserver, op.xid, op.q)
-}
-
-// exchangeDone is the outcome of the exchange on the loop (exchangeSink).
-func (op *queryOp) exchangeDone(rep reply, err error) {
-	logReply(op.name, op.q, op.xserver, op.xid, op.xtcp, op.xstart, rep, err)
-	op.done(op.xserver, op.xtcp, rep, err)
-}
-
-// checkQueryReply is checkReply for the query id asking q of server, with
-// a debug log line for a message that is not its reply.
-func checkQueryReply(b []byte, name, target string, server netip.AddrPort, id uint16, q dnsmessage.Question) (reply, error) {
-	rep, err := checkReplyFor(b, id, q, target)
+	rep, err := checkReplyFor(b, op.xid, op.q, op.target)
 	if err == errIgnore && logx.Debug() {
-		logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", name),
-			zap.Stringer("server", server), zap.Uint16("id", id), zap.Int("bytes", len(b)))
+		logx.L().Debug("dns datagram ignored: not a reply to the query", zap.String("name", op.name),
+			zap.Stringer("server", op.xserver), zap.Uint16("id", op.xid), zap.Int("bytes", len(b)))
 	}
 	return rep, err
 }
 
-// logReply logs the outcome of one exchange at debug level.
-func logReply(name string, q dnsmessage.Question, server netip.AddrPort, id uint16, tcp bool, start time.Time, rep reply, err error) {
-	if !logx.Debug() {
-		return
+// exchangeDone is the outcome of the exchange on the loop (exchangeSink).
+func (op *queryOp) exchangeDone(rep reply, err error) {
+	if logx.Debug() {
+		fields := []zap.Field{zap.String("name", op.name), zap.Stringer("type", op.q.Type), zap.Stringer("server", op.xserver),
+			zap.Uint16("id", op.xid), zap.Bool("tcp", op.xtcp), zap.Duration("duration", time.Since(op.xstart))}
+		if err != nil {
+			fields = append(fields, zap.Error(err))
+		} else {
+			fields = append(fields, zap.Stringer("rcode", rep.rcode), zap.Int("answers", len(rep.addrs)+len(rep.names)),
+				zap.Bool("truncated", rep.kind == replyTruncated))
+		}
+		logx.L().Debug("dns reply", fields...)
 	}
-	fields := []zap.Field{zap.String("name", name), zap.Stringer("type", q.Type), zap.Stringer("server", server),
-		zap.Uint16("id", id), zap.Bool("tcp", tcp), zap.Duration("duration", time.Since(start))}
-	if err != nil {
-		fields = append(fields, zap.Error(err))
-	} else {
-		fields = append(fields, zap.Stringer("rcode", rep.rcode), zap.Int("answers", len(rep.addrs)+len(rep.names)),
-			zap.Bool("truncated", rep.kind == replyTruncated))
-	}
-	logx.L().Debug("dns reply", fields...)
+	op.done(op.xserver, op.xtcp, rep, err)
 }
 
 // done handles the outcome of one exchange.
 func (op *queryOp) done(server netip.AddrPort, tcp bool, rep reply, err error) {
 	op.mu.Lock()
-	op.cur, op.curX = nil, nil
+	op.cur = nil
 	canceled := op.canceled
 	op.mu.Unlock()
 	if canceled {

@@ -32,7 +32,7 @@ type Resolver struct {
 	servers   []netip.AddrPort // WithServers
 	timeout   time.Duration    // WithTimeout
 	now       func() time.Time
-	tr        transport
+	tr        *loopTransport
 	cache     *cache
 
 	conf      atomic.Pointer[Config]
@@ -62,7 +62,7 @@ type resolverSettings struct {
 	maxTTL      time.Duration
 	maxNegative time.Duration
 	now         func() time.Time
-	tr          transport
+	tr          *loopTransport
 }
 
 // WithConfigFile reads the resolver configuration from path instead of
@@ -132,7 +132,7 @@ func WithRuntime(r *goasync.Runtime) ResolverOption {
 }
 
 // withTransport injects the transport (tests).
-func withTransport(t transport) ResolverOption {
+func withTransport(t *loopTransport) ResolverOption {
 	return ResolverOption{func(s *resolverSettings) { s.tr = t }}
 }
 

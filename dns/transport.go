@@ -58,50 +58,12 @@ func (t *loopTransport) homeOf(cur loopmark.Executor, curOK bool) (l *loop.Loop,
 	return rt.Loop(0), false
 }
 
-func (t *loopTransport) exchange(server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, check func([]byte) (reply, error)) *future.Future[reply] {
-	l, onLoop := t.home()
-	ps := &promiseSink{p: future.New[reply](), check: check}
-	x := &exchange{l: l, sink: ps, query: query, tcp: tcp, server: server, timeout: timeout}
-	ps.p.OnCancel(func(error) { l.Execute(x.abort) })
-	if onLoop {
-		x.start()
-	} else {
-		l.Execute(x.start)
-	}
-	return ps.p.Future()
-}
-
-// exchangeOn makes an exchange on the caller's loop l for a sink that is
-// told the outcome directly, with no future between them (queryOp's path
-// on the loops: one future hop and five allocations less per query). The
-// caller starts it with start and stops it early with abort, both on l.
-func exchangeOn(l *loop.Loop, server netip.AddrPort, tcp bool, query []byte, timeout time.Duration, sink exchangeSink) *exchange {
-	return &exchange{l: l, sink: sink, query: query, tcp: tcp, server: server, timeout: timeout}
-}
-
 // exchangeSink receives what an exchange gets, on its loop: every message
 // that arrives (checked: errIgnore drops it and the exchange keeps waiting
 // over UDP) and, once, the outcome.
 type exchangeSink interface {
 	exchangeCheck(msg []byte) (reply, error)
 	exchangeDone(rep reply, err error)
-}
-
-// promiseSink is the sink of the transport interface's exchanges: the
-// caller's check, and a promise for the outcome.
-type promiseSink struct {
-	p     *future.Promise[reply]
-	check func([]byte) (reply, error)
-}
-
-func (s *promiseSink) exchangeCheck(msg []byte) (reply, error) { return s.check(msg) }
-
-func (s *promiseSink) exchangeDone(rep reply, err error) {
-	if err != nil {
-		s.p.Reject(err)
-	} else {
-		s.p.Resolve(rep)
-	}
 }
 
 // exchange is one query on one socket; it is the socket's loop.Handler.
