@@ -92,7 +92,7 @@ type Future[T any] struct {
 	val   T
 	err   error
 	cb    continuation[T] // first continuation, kept inline
-	src   canceler        // where cancellation propagates, if anywhere
+	src   canceler        // where cancellation propagates: a derived future's upstream, a promise's first hook (hookFunc)
 	ext   *extra          // rarely needed state, allocated on demand
 }
 
@@ -100,8 +100,7 @@ type Future[T any] struct {
 type extra struct {
 	more    []any // continuations after the first, FIFO (continuation[T])
 	done    chan struct{}
-	hook    func(error)   // first OnCancel hook, kept inline
-	hooks   []func(error) // further hooks, in order
+	hooks   []func(error) // OnCancel hooks after the first (in src), in order
 	cause   error
 	cleanup runtime.Cleanup
 	armed   bool // cleanup registered and not stopped
@@ -164,13 +163,18 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 		return
 	}
 	f := &p.fut
+	f.lock()
+	if f.state() == pending && f.src == nil {
+		// The first hook of a promise takes the place a derived future
+		// keeps its upstream in: no extras to allocate.
+		f.src = hookFunc(fn)
+		f.unlock()
+		return
+	}
+	f.unlock()
 	x := f.lockExt()
 	if f.state() == pending {
-		if x.hook == nil {
-			x.hook = fn
-		} else {
-			x.hooks = append(x.hooks, fn)
-		}
+		x.hooks = append(x.hooks, fn)
 		f.unlock()
 		return
 	}
@@ -184,6 +188,13 @@ func (p *Promise[T]) OnCancel(fn func(cause error)) {
 		runHook(fn, cause)
 	}
 }
+
+// hookFunc is a promise's first OnCancel hook, kept in the future's src
+// field (a promise has no upstream): a func value fits in an interface
+// without an allocation.
+type hookFunc func(cause error)
+
+func (h hookFunc) cancelUp(cause error) { runHook(h, cause) }
 
 // Resolved returns a future already resolved with v.
 func Resolved[T any](v T) *Future[T] {
@@ -266,7 +277,6 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	var (
 		more  []any
 		done  chan struct{}
-		hook  func(error)
 		hooks []func(error)
 		tr    *trace
 	)
@@ -278,9 +288,9 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 		x.more = nil
 		if canceled {
 			x.cause = cause
-			hook, hooks = x.hook, x.hooks
+			hooks = x.hooks
 		}
-		x.hook, x.hooks = nil, nil
+		x.hooks = nil
 	}
 	if err != nil && !canceled && f.flags&flagObserved == 0 && !observedBy(cb, more) && reportable(err) {
 		f.armUnhandledLocked(err)
@@ -295,9 +305,11 @@ func (f *Future[T]) settle(v T, err error, canceled bool, cause error) bool {
 	}
 	if canceled {
 		// The producer hears first, so a consumer that sees the
-		// cancellation can rely on the hooks having run.
-		if hook != nil {
-			runHook(hook, cause)
+		// cancellation can rely on the hooks having run. A promise's
+		// first hook is its src.
+		if h, ok := src.(hookFunc); ok {
+			h.cancelUp(cause)
+			src = nil
 		}
 		for _, h := range hooks {
 			runHook(h, cause)

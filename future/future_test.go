@@ -394,6 +394,7 @@ func TestCancel(t *testing.T) {
 	var hooks []string
 	p.OnCancel(func(cause error) { hooks = append(hooks, "1:"+cause.Error()) })
 	p.OnCancel(func(cause error) { hooks = append(hooks, "2:"+cause.Error()) })
+	p.OnCancel(func(cause error) { hooks = append(hooks, "3:"+cause.Error()) })
 	if !p.Future().Cancel(errTest) {
 		t.Fatal("Cancel reported false")
 	}
@@ -401,7 +402,7 @@ func TestCancel(t *testing.T) {
 	if !errors.Is(err, ErrCanceled) || !errors.Is(err, errTest) {
 		t.Fatalf("cancel error %v does not match ErrCanceled and the cause", err)
 	}
-	if strings.Join(hooks, ",") != "1:test error,2:test error" {
+	if strings.Join(hooks, ",") != "1:test error,2:test error,3:test error" {
 		t.Fatalf("hooks = %v", hooks)
 	}
 	late := ""

@@ -250,6 +250,14 @@ func TestAllocationBudgets(t *testing.T) {
 	}); n > 1 {
 		t.Errorf("New+Resolve+Await: %v allocs, budget 1", n)
 	}
+	hook := func(error) {}
+	if n := testing.AllocsPerRun(1000, func() {
+		p := New[int]()
+		p.OnCancel(hook)
+		p.Resolve(1)
+	}); n > 1 {
+		t.Errorf("New+OnCancel+Resolve: %v allocs, budget 1 (the first hook needs no extras)", n)
+	}
 	const N = 16
 	fs := make([]*Future[int], N)
 	ps := make([]*Promise[int], N)

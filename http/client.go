@@ -19,6 +19,7 @@ import (
 	"github.com/goasync/goasync"
 	"github.com/goasync/goasync/dns"
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/tcp"
 )
 
@@ -359,11 +360,13 @@ type clientConn struct {
 	// is re-armed only when a deadline comes before the time it is set
 	// for; when it fires early for a later deadline it is set again, so
 	// a request usually costs no timer operation at all.
-	timer    connTimer
-	timerAt  time.Time // when timer fires; zero: not armed
-	headDue  time.Time // response-header deadline; zero: none
-	totalDue time.Time // Client.Timeout deadline; zero: none
-	idleDue  time.Time // when an idle connection expires
+	timer connTimer
+	// The times are on the loop timers' clock (loop.Now: monotonic
+	// nanoseconds, one clock read each); zero means none.
+	timerAt  int64 // when timer fires; zero: not armed
+	headDue  int64 // response-header deadline
+	totalDue int64 // Client.Timeout deadline
+	idleDue  int64 // when an idle connection expires
 }
 
 // maxCoalescedBody is the largest in-memory request body sent in the same
@@ -497,10 +500,10 @@ func (cc *clientConn) send(x *clientCall) {
 		cc.sendBody(ctx, req, body)
 	}
 	if d := c.ResponseHeaderTimeout; d > 0 {
-		cc.headDue = time.Now().Add(d)
+		cc.headDue = loop.Now() + int64(d)
 		cc.arm(cc.headDue)
 	}
-	if !x.deadline.IsZero() {
+	if x.deadline != 0 {
 		cc.totalDue = x.deadline
 		cc.arm(x.deadline)
 	}
@@ -517,27 +520,25 @@ func (cc *clientConn) send(x *clientCall) {
 }
 
 // arm makes the connection's timer fire at due or earlier.
-func (cc *clientConn) arm(due time.Time) {
-	if !cc.timerAt.IsZero() && !due.Before(cc.timerAt) {
+func (cc *clientConn) arm(due int64) {
+	if cc.timerAt != 0 && due >= cc.timerAt {
 		return // it fires first, and checkTimers sets it again
 	}
 	cc.timerAt = due
-	d := time.Until(due)
 	if cc.timer == nil {
-		cc.timer = afterOn(cc.exec, d, cc.checkTimers)
-	} else {
-		cc.timer.Reset(d)
+		cc.timer = newTimerOn(cc.exec, cc.checkTimers)
 	}
+	cc.timer.ResetAt(due)
 }
 
 // checkTimers runs on the loop when the timer fired: it fails the call
 // whose deadline passed or closes a connection idle for too long, or sets
 // the timer for the next deadline.
 func (cc *clientConn) checkTimers() {
-	cc.timerAt = time.Time{}
-	now := time.Now()
+	cc.timerAt = 0
+	now := loop.Now()
 	if cc.state == ccIdle {
-		if !now.Before(cc.idleDue) {
+		if now >= cc.idleDue {
 			cc.idleExpired()
 		} else {
 			cc.arm(cc.idleDue)
@@ -547,15 +548,15 @@ func (cc *clientConn) checkTimers() {
 	if cc.state != ccHead && cc.state != ccBody {
 		return
 	}
-	if cc.state == ccHead && !cc.headDue.IsZero() {
-		if !now.Before(cc.headDue) {
+	if cc.state == ccHead && cc.headDue != 0 {
+		if now >= cc.headDue {
 			cc.fail(ErrResponseHeaderTimeout)
 			return
 		}
 		cc.arm(cc.headDue)
 	}
-	if !cc.totalDue.IsZero() {
-		if !now.Before(cc.totalDue) {
+	if cc.totalDue != 0 {
+		if now >= cc.totalDue {
 			cc.fail(errRequestTimeout)
 			return
 		}
@@ -610,7 +611,7 @@ func (cc *clientConn) streamBody(ctx context.Context, r io.Reader, trailer netht
 // stopTimers ends the deadlines of the call that is over. The shared
 // timer is left armed: it fires for nothing at worst.
 func (cc *clientConn) stopTimers() {
-	cc.headDue, cc.totalDue = time.Time{}, time.Time{}
+	cc.headDue, cc.totalDue = 0, 0
 	if cc.contT != nil {
 		cc.contT.Stop()
 		cc.contT = nil
@@ -703,7 +704,7 @@ func (cc *clientConn) readHead() bool {
 		cc.waitCont = nil
 		cc.keep = false
 	}
-	cc.headDue = time.Time{}
+	cc.headDue = 0
 	if cc.contT != nil {
 		cc.contT.Stop()
 		cc.contT = nil
@@ -820,7 +821,7 @@ func (cc *clientConn) release() {
 		ignore(cc.sock.Close())
 		return
 	}
-	cc.idleDue = time.Now().Add(d)
+	cc.idleDue = loop.Now() + int64(d)
 	cc.arm(cc.idleDue)
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 	"github.com/goasync/goasync/tcp"
 )
 
@@ -44,7 +45,7 @@ type clientCall struct {
 	ctx      context.Context // the caller's
 	req      *nethttp.Request
 	body     *reqBody
-	deadline time.Time // Client.Timeout; zero: none
+	deadline int64 // Client.Timeout, on the loop timers' clock (loop.Now); zero: none
 	hops     int
 	retried  bool // this hop was retried once already
 	bodyUsed bool // body went to a response already
@@ -69,7 +70,7 @@ func (x *clientCall) newBody(cc *clientConn) *clientBody {
 func (c *Client) newCall(ctx context.Context, req *nethttp.Request, body *reqBody) *clientCall {
 	x := &clientCall{c: c, ctx: ctx, req: req, body: body}
 	if c.Timeout > 0 {
-		x.deadline = time.Now().Add(c.Timeout)
+		x.deadline = loop.Now() + int64(c.Timeout)
 	}
 	x.p.OnCancel(x.cancel)
 	return x
@@ -145,10 +146,10 @@ func (x *clientCall) connect(p *hostPool) {
 		ctx  context.Context
 		stop context.CancelFunc
 	)
-	if x.deadline.IsZero() {
+	if x.deadline == 0 {
 		ctx, stop = context.WithCancel(x.ctx)
 	} else {
-		ctx, stop = context.WithDeadline(x.ctx, x.deadline)
+		ctx, stop = context.WithTimeout(x.ctx, time.Duration(x.deadline-loop.Now()))
 	}
 	x.stopDial.Store(&stop)
 	if x.canceled.Load() {
@@ -184,7 +185,7 @@ func (x *clientCall) failed(err error, retryable bool) {
 
 // expired reports whether Client.Timeout has passed.
 func (x *clientCall) expired() bool {
-	return !x.deadline.IsZero() && !time.Now().Before(x.deadline)
+	return x.deadline != 0 && loop.Now() >= x.deadline
 }
 
 // gotResponse runs on the loop when the final response head arrived: it

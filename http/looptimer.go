@@ -21,3 +21,12 @@ func afterOn(exec future.Executor, d time.Duration, fn func()) connTimer {
 	}
 	return loop.Background().AfterFunc(d, func() { exec.Execute(fn) })
 }
+
+// newTimerOn makes a timer, not armed yet (arm it with ResetAt), that
+// runs fn on the loop behind exec, as afterOn does.
+func newTimerOn(exec future.Executor, fn func()) connTimer {
+	if l, ok := exec.(*loop.Loop); ok {
+		return l.NewTimer(fn, nil)
+	}
+	return loop.Background().NewTimer(func() { exec.Execute(fn) })
+}
