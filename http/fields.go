@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"encoding/binary"
 	nethttp "net/http"
 	"net/textproto"
 	"strconv"
@@ -151,44 +152,41 @@ type field struct {
 }
 
 // scanFields checks the header lines of head b, the first starting at pos,
-// each ending at its entry of ends: a name of token bytes (no whitespace before the colon), a
-// value of valid bytes; no obsolete line folding. It canonicalizes each
-// name in place, as net/textproto does, and records the offsets of name
-// and trimmed value in p.fields.
+// each ending at its entry of ends: a name of token bytes (no whitespace
+// before the colon), a value of valid bytes; no obsolete line folding. It
+// canonicalizes each name in place, as net/textproto does, and records the
+// offsets of name and trimmed value in p.fields.
 func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
 	fields := p.fields[:0]
 	for _, e32 := range ends {
 		e := int(e32)
 		ln := b[pos:e]
-		colon := indexByteFrom(ln, 0, ':')
-		if colon <= 0 {
-			if colon < 0 && len(ln) > 0 && (ln[0] == ' ' || ln[0] == '\t') {
-				return errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
-			}
-			return errStatus(nethttp.StatusBadRequest, "malformed header line")
-		}
+		// The name, checked and canonicalized in one pass up to the colon.
+		colon := -1
 		upper := true
-		for i := range colon {
-			c := ln[i]
+		for i, c := range ln {
+			if c == ':' {
+				colon = i
+				break
+			}
 			if !tokenTable[c] {
-				if c == ' ' || c == '\t' {
-					return errStatus(nethttp.StatusBadRequest, "whitespace in header name")
-				}
-				return errStatus(nethttp.StatusBadRequest, "invalid header name")
+				return badName(ln, i)
 			}
 			if upper && 'a' <= c && c <= 'z' {
 				c -= 'a' - 'A'
+				ln[i] = c
 			} else if !upper && 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
+				ln[i] = c
 			}
-			ln[i] = c
 			upper = c == '-'
 		}
+		if colon <= 0 {
+			return errStatus(nethttp.StatusBadRequest, "malformed header line")
+		}
 		vs, ve := colon+1, len(ln)
-		for i := vs; i < ve; i++ {
-			if c := ln[i]; (c < ' ' && c != '\t') || c == 0x7f {
-				return errStatus(nethttp.StatusBadRequest, "invalid header value")
-			}
+		if !validFieldValue(ln[vs:]) {
+			return errStatus(nethttp.StatusBadRequest, "invalid header value")
 		}
 		for vs < ve && (ln[vs] == ' ' || ln[vs] == '\t') {
 			vs++
@@ -203,20 +201,96 @@ func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
 	return nil
 }
 
+// badName is the error for header line ln whose byte i, before any colon,
+// is not a token byte: a line that starts with whitespace and has no colon
+// is obsolete line folding, one with whitespace before its colon is
+// refused as a smuggling vector, and the rest are malformed.
+func badName(ln []byte, i int) error {
+	c := ln[i]
+	switch {
+	case bytes.IndexByte(ln[i:], ':') < 0:
+		if ln[0] == ' ' || ln[0] == '\t' {
+			return errStatus(nethttp.StatusBadRequest, "obsolete line folding in header")
+		}
+		return errStatus(nethttp.StatusBadRequest, "malformed header line")
+	case c == ' ' || c == '\t':
+		return errStatus(nethttp.StatusBadRequest, "whitespace in header name")
+	}
+	return errStatus(nethttp.StatusBadRequest, "invalid header name")
+}
+
+// validFieldValue reports whether v holds no control byte but tab (no
+// CTL but HTAB, RFC 9110 section 5.5; obs-text is allowed, as net/http
+// does). It tests eight bytes at a time: a word with no byte below 0x20 and
+// none equal to 0x7f is valid as a whole; a word with one is checked byte
+// by byte (tabs are rare).
+func validFieldValue(v []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := binary.LittleEndian.Uint64(v[i:])
+		// A byte below 0x20, or equal to 0x7f, sets its high bit in
+		// (x - 0x20 each) or ((x ^ 0x7f each) - 1 each); ^x drops the
+		// bytes from 0x80 up (obs-text). Borrows only follow a byte that
+		// was flagged already, so a clean word is never flagged.
+		if ((x-0x20*ones)|((x^0x7f*ones)-ones))&^x&highs == 0 {
+			continue
+		}
+		for _, c := range v[i : i+8] {
+			if (c < ' ' && c != '\t') || c == 0x7f {
+				return false
+			}
+		}
+	}
+	for _, c := range v[i:] {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // fieldFacts is what header found besides the map.
 type fieldFacts struct {
 	te    []string // Transfer-Encoding values (not in the map)
 	hosts int      // Host fields (not in the map, with dropHost)
 	host  string   // the last Host value
+	has   uint8    // which of the names the parsers look up are in the map
 }
+
+// The names the head parsers look up after header, so a head without them
+// costs no map lookup.
+const (
+	hasConnection uint8 = 1 << iota
+	hasContentLength
+	hasPragma
+	hasTrailer
+)
+
+// lookup returns hdr[name] when header recorded bit for it, else nil
+// without touching the map.
+func (ff *fieldFacts) lookup(hdr nethttp.Header, name string, bit uint8) []string {
+	if ff.has&bit == 0 {
+		return nil
+	}
+	return hdr[name]
+}
+
+// dupScan is how many distinct names header tells apart by comparing them
+// with the names before (no hashing); a head with more fields asks the
+// map.
+const dupScan = 8
 
 // header fills hdr (an empty map, or nil to make one) with the fields
 // scanFields recorded in b, whose string view is s: values are substrings
 // of s, common names are interned, and each name's first value takes the
 // next slot of inline as its backing store (capacity one: an append copies
-// it out), or of a fresh array once inline is used up. Transfer-Encoding is left out of the map
-// (net/http removes it), and Host too with dropHost (as net/http's server
-// does).
+// it out), or of a fresh array once inline is used up. Transfer-Encoding
+// is left out of the map (net/http removes it), and Host too with dropHost
+// (as net/http's server does).
 func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, hdr nethttp.Header) (nethttp.Header, fieldFacts) {
 	var ff fieldFacts
 	fields := p.fields
@@ -228,24 +302,56 @@ func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, 
 	default:
 		hdr = make(nethttp.Header, len(fields))
 	}
+	var (
+		seen  [dupScan]string // the names in the map so far, when few
+		nseen int
+	)
+	few := len(fields) <= dupScan
 	for i, f := range fields {
-		key, ok := internHeader(b[f.name:f.nameEnd])
-		if !ok {
+		key, interned := internHeader(b[f.name:f.nameEnd])
+		if !interned {
 			key = s[f.name:f.nameEnd]
 		}
 		v := s[f.val:f.valEnd]
-		switch {
-		case key == "Host" && dropHost:
-			ff.hosts++
-			ff.host = v
-			continue
-		case key == "Transfer-Encoding":
-			ff.te = append(ff.te, v)
+		if interned {
+			switch key {
+			case "Host":
+				if dropHost {
+					ff.hosts++
+					ff.host = v
+					continue
+				}
+			case "Transfer-Encoding":
+				ff.te = append(ff.te, v)
+				continue
+			case "Connection":
+				ff.has |= hasConnection
+			case "Content-Length":
+				ff.has |= hasContentLength
+			case "Pragma":
+				ff.has |= hasPragma
+			case "Trailer":
+				ff.has |= hasTrailer
+			}
+		}
+		dup := false
+		if few {
+			for _, k := range seen[:nseen] {
+				if k == key {
+					dup = true
+					break
+				}
+			}
+		} else {
+			dup = hdr[key] != nil
+		}
+		if dup {
+			hdr[key] = append(hdr[key], v)
 			continue
 		}
-		if vv := hdr[key]; vv != nil {
-			hdr[key] = append(vv, v)
-			continue
+		if few {
+			seen[nseen] = key
+			nseen++
 		}
 		if next == len(vals) {
 			vals, next = make([]string, len(fields)-i), 0

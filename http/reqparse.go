@@ -282,18 +282,18 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 	} else if !httpguts.ValidHostHeader(req.Host) {
 		return nil, facts, errStatus(nethttp.StatusBadRequest, "malformed Host in request target")
 	}
-	if hp, ok := hdr["Pragma"]; ok && hp[0] == "no-cache" {
+	if hp := fv.lookup(hdr, "Pragma", hasPragma); len(hp) > 0 && hp[0] == "no-cache" {
 		if _, ok := hdr["Cache-Control"]; !ok {
 			hdr["Cache-Control"] = []string{"no-cache"}
 		}
 	}
-	conn := hdr["Connection"]
+	conn := fv.lookup(hdr, "Connection", hasConnection)
 	if minor == 0 {
 		req.Close = httpguts.HeaderValuesContainsToken(conn, "close") || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
 	} else if len(conn) > 0 {
 		req.Close = httpguts.HeaderValuesContainsToken(conn, "close")
 	}
-	cls := hdr["Content-Length"]
+	cls := fv.lookup(hdr, "Content-Length", hasContentLength)
 	if len(te) > 0 {
 		switch {
 		case minor == 0:
@@ -324,7 +324,7 @@ func (p *headParser) parseRequest(head []byte, ends []int32) (*nethttp.Request, 
 		}
 		req.ContentLength = n
 	}
-	if tv, ok := hdr["Trailer"]; ok && facts.chunked {
+	if tv := fv.lookup(hdr, "Trailer", hasTrailer); len(tv) > 0 && facts.chunked {
 		tr, err := trailerKeys(tv)
 		if err != nil {
 			return nil, facts, err

@@ -94,7 +94,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 	resp.StatusCode = code
 	hdr, ff := p.header(b, s, blk.vals[:], false, nil)
 	resp.Header = hdr
-	if hp, ok := hdr["Pragma"]; ok && hp[0] == "no-cache" {
+	if hp := ff.lookup(hdr, "Pragma", hasPragma); len(hp) > 0 && hp[0] == "no-cache" {
 		if _, ok := hdr["Cache-Control"]; !ok {
 			hdr["Cache-Control"] = []string{"no-cache"}
 		}
@@ -104,7 +104,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 		method = req.Method
 	}
 	// net/http's readTransfer for a response.
-	conn := hdr["Connection"]
+	conn := ff.lookup(hdr, "Connection", hasConnection)
 	hasClose := len(conn) > 0 && httpguts.HeaderValuesContainsToken(conn, "close")
 	closeConn := hasClose
 	if minor == 0 {
@@ -119,7 +119,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 		}
 		chunked = true
 	}
-	cls := hdr["Content-Length"]
+	cls := ff.lookup(hdr, "Content-Length", hasContentLength)
 	declared := int64(-1)
 	if len(cls) > 0 {
 		for _, v := range cls[1:] {
@@ -151,7 +151,7 @@ func (p *headParser) parseResponse(head []byte, ends []int32, req *nethttp.Reque
 	} else {
 		resp.ContentLength = length
 	}
-	if tv, ok := hdr["Trailer"]; ok && chunked {
+	if tv := ff.lookup(hdr, "Trailer", hasTrailer); len(tv) > 0 && chunked {
 		delete(hdr, "Trailer")
 		tr, err := trailerKeys(tv)
 		if err != nil {
