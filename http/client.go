@@ -57,7 +57,11 @@ type Client struct {
 	// request is sent (0: no limit).
 	ResponseHeaderTimeout time.Duration
 	// Timeout bounds a whole request: connect, redirects, and reading the
-	// body (0: no limit, as for event streams).
+	// body (0: no limit, as for event streams). It counts from the moment
+	// the request reaches a connection's loop or starts its connect,
+	// microseconds after Do on an idle pooled connection, read from the
+	// loop's clock of that batch of events (it may end the request up to a
+	// batch's run time early, well under a millisecond).
 	Timeout time.Duration
 	// MaxRedirects is the number of redirects followed (0: 10; negative:
 	// none, the 3xx response is returned).
@@ -499,9 +503,15 @@ func (cc *clientConn) send(x *clientCall) {
 	} else if !coalesced {
 		cc.sendBody(ctx, req, body)
 	}
-	if d := c.ResponseHeaderTimeout; d > 0 {
-		cc.headDue = loop.Now() + int64(d)
-		cc.arm(cc.headDue)
+	if c.ResponseHeaderTimeout > 0 || c.Timeout > 0 {
+		now := clockOn(cc.exec)
+		if d := c.ResponseHeaderTimeout; d > 0 {
+			cc.headDue = now + int64(d)
+			cc.arm(cc.headDue)
+		}
+		if x.deadline == 0 && c.Timeout > 0 {
+			x.deadline = now + int64(c.Timeout)
+		}
 	}
 	if x.deadline != 0 {
 		cc.totalDue = x.deadline
@@ -821,7 +831,7 @@ func (cc *clientConn) release() {
 		ignore(cc.sock.Close())
 		return
 	}
-	cc.idleDue = loop.Now() + int64(d)
+	cc.idleDue = clockOn(cc.exec) + int64(d)
 	cc.arm(cc.idleDue)
 }
 

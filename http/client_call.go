@@ -41,11 +41,14 @@ type clientCall struct {
 	stopDial atomic.Pointer[context.CancelFunc]
 	canceled atomic.Bool
 
-	c        *Client
-	ctx      context.Context // the caller's
-	req      *nethttp.Request
-	body     *reqBody
-	deadline int64 // Client.Timeout, on the loop timers' clock (loop.Now); zero: none
+	c    *Client
+	ctx  context.Context // the caller's
+	req  *nethttp.Request
+	body *reqBody
+	// deadline is when Client.Timeout ends the call, on the loop timers'
+	// clock (loop.Now); zero: not set yet (no timeout, or the call has
+	// not reached a connection: it is set at the first send or dial).
+	deadline int64
 	hops     int
 	retried  bool // this hop was retried once already
 	bodyUsed bool // body went to a response already
@@ -69,9 +72,6 @@ func (x *clientCall) newBody(cc *clientConn) *clientBody {
 // newCall prepares Do's state; the caller starts it with roundTrip.
 func (c *Client) newCall(ctx context.Context, req *nethttp.Request, body *reqBody) *clientCall {
 	x := &clientCall{c: c, ctx: ctx, req: req, body: body}
-	if c.Timeout > 0 {
-		x.deadline = loop.Now() + int64(c.Timeout)
-	}
 	x.p.OnCancel(x.cancel)
 	return x
 }
@@ -146,10 +146,14 @@ func (x *clientCall) connect(p *hostPool) {
 		ctx  context.Context
 		stop context.CancelFunc
 	)
-	if x.deadline == 0 {
+	if d := x.c.Timeout; d <= 0 {
 		ctx, stop = context.WithCancel(x.ctx)
 	} else {
-		ctx, stop = context.WithTimeout(x.ctx, time.Duration(x.deadline-loop.Now()))
+		now := loop.Now()
+		if x.deadline == 0 {
+			x.deadline = now + int64(d)
+		}
+		ctx, stop = context.WithTimeout(x.ctx, time.Duration(x.deadline-now))
 	}
 	x.stopDial.Store(&stop)
 	if x.canceled.Load() {

@@ -30,3 +30,13 @@ func newTimerOn(exec future.Executor, fn func()) connTimer {
 	}
 	return loop.Background().NewTimer(func() { exec.Execute(fn) })
 }
+
+// clockOn returns the loop timers' clock for code running on exec: the
+// loop's clock of the current batch (loop.Loop.Clock, no clock read) when
+// exec is a goasync loop, else a clock read.
+func clockOn(exec future.Executor) int64 {
+	if l, ok := exec.(*loop.Loop); ok {
+		return l.Clock()
+	}
+	return loop.Now()
+}

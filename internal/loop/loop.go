@@ -40,6 +40,7 @@ type Loop struct {
 	mark        *loopmark.Marker
 	leaveQueued bool
 	lastYield   int64 // loop clock at the last yieldIfDue that yielded
+	now         int64 // loop clock when the current batch began (Clock)
 
 	// The task functions handed to the poller, bound once: a method
 	// value made at each Trigger would be one allocation per task.
@@ -68,6 +69,13 @@ func newLoop(rt *Runtime, id int) (*Loop, error) {
 	return l, nil
 }
 
+// Clock returns the loop timers' clock (Now) as it was read when the
+// loop's current batch of events began (or, where a loop has no sessions,
+// at its current event), without reading the clock again: a deadline
+// computed from it comes early by at most the time the batch has run so
+// far. It must run on the loop.
+func (l *Loop) Clock() int64 { return l.now }
+
 // ID returns the loop's number in its runtime (from 0), for logs.
 func (l *Loop) ID() int { return l.id }
 
@@ -84,6 +92,7 @@ func (l *Loop) start() {
 func (l *Loop) run(ready chan struct{}) {
 	defer close(l.done)
 	l.mark = loopmark.NewMarker(l)
+	l.now = Now()
 	if !loopmark.Sessions {
 		l.mark.Enter() // one session for the loop's life
 	}
@@ -91,6 +100,7 @@ func (l *Loop) run(ready chan struct{}) {
 	close(ready)
 	err := l.poll()
 	l.mark.Enter() // the stop runs callbacks: one session to the end
+	l.now = Now()
 	if err != nil && err != errorx.ErrEngineShutdown {
 		l.rt.logger().Error("goasync loop: poller failed", zap.Int("loop", l.id), zap.Error(err))
 		l.stopping.Store(true)
@@ -123,6 +133,7 @@ func (l *Loop) run(ready chan struct{}) {
 // idle turn.
 func (l *Loop) enter() {
 	l.mark.Enter()
+	l.now = Now()
 	if l.leaveQueued {
 		return
 	}
@@ -169,7 +180,9 @@ const yieldEvery = int64(time.Millisecond)
 // else to run costs well under a microsecond; once a millisecond it keeps
 // sysmon asleep and lets other goroutines of the P run.
 func (l *Loop) yieldIfDue() {
-	if now := Now(); now-l.lastYield >= yieldEvery {
+	now := Now()
+	l.now = now
+	if now-l.lastYield >= yieldEvery {
 		l.lastYield = now
 		runtime.Gosched()
 	}
