@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -93,6 +94,17 @@ type Client struct {
 	mu     sync.Mutex
 	pools  map[string]*hostPool
 	queues map[future.Executor]*sendQueue // per loop, see sendQueue
+
+	// lastPool is the pool of the host asked last, with the URL scheme and
+	// host that led to it: a client mostly talks to one host, and a hit
+	// builds no key and takes no lock (see poolFor).
+	lastPool atomic.Pointer[poolHint]
+}
+
+// poolHint is Client.lastPool.
+type poolHint struct {
+	scheme, host string
+	p            *hostPool
 }
 
 // DefaultClient is the client used by the package-level Get and Do.
@@ -214,6 +226,20 @@ func (c *Client) pool(key string) *hostPool {
 		c.pools[key] = p
 	}
 	return p
+}
+
+// poolFor returns the pool of u's host (see hostAddr), through lastPool.
+func (c *Client) poolFor(u *url.URL) (*hostPool, error) {
+	if h := c.lastPool.Load(); h != nil && h.host == u.Host && h.scheme == u.Scheme {
+		return h.p, nil
+	}
+	key, err := hostAddr(u)
+	if err != nil {
+		return nil, err
+	}
+	p := c.pool(key)
+	c.lastPool.Store(&poolHint{scheme: u.Scheme, host: u.Host, p: p})
+	return p, nil
 }
 
 // CloseIdleConnections closes the connections kept for reuse.

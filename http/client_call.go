@@ -112,29 +112,39 @@ func (x *clientCall) roundTrip() {
 		x.reject(errors.New("http: nil request URL"))
 		return
 	}
-	addr, err := hostAddr(req.URL)
+	p, err := x.c.poolFor(req.URL)
 	if err != nil {
 		x.reject(err)
 		return
 	}
-	for k, vv := range req.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			x.reject(fmt.Errorf("http: invalid header field name %q", k))
-			return
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				x.reject(fmt.Errorf("http: invalid header field value for %q", k))
-				return
-			}
-		}
+	if err := checkHeader(req.Header); err != nil {
+		x.reject(err)
+		return
 	}
-	p := x.c.pool(addr)
 	if cc := p.get(); cc != nil {
 		cc.start(x)
 		return
 	}
 	x.connect(p)
+}
+
+// checkHeader refuses a request header that net/http's client refuses: a
+// name or value it may not send.
+func checkHeader(h nethttp.Header) error {
+	if len(h) == 0 {
+		return nil // the usual case: no map iteration to set up
+	}
+	for k, vv := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("http: invalid header field name %q", k)
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("http: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
 }
 
 // connect dials a new connection for the call, under a context derived

@@ -73,6 +73,9 @@ func skipOnWire(k string) bool {
 // appendHeader writes the fields of h, skipping invalid names and replacing
 // CR, LF and NUL in values with spaces (see appendFieldValue).
 func appendHeader(dst []byte, h nethttp.Header, skip func(string) bool) []byte {
+	if len(h) == 0 {
+		return dst // no map iteration to set up
+	}
 	for k, vv := range h {
 		if skip != nil && skip(k) {
 			continue
