@@ -69,6 +69,36 @@ func TestExecuteRunsInOrderOnTheLoop(t *testing.T) {
 	}
 }
 
+// TestClockFollowsBatches checks the loop's batch clock: never ahead of
+// the true clock, read again for a later batch, and behind it by no more
+// than the batch has run.
+func TestClockFollowsBatches(t *testing.T) {
+	r := newRT(t, 1)
+	l := r.Loop(0)
+	type reading struct{ clock, before, after int64 }
+	read := func() reading {
+		ch := make(chan reading, 1)
+		before := Now()
+		l.Execute(func() { ch <- reading{l.Clock(), before, Now()} })
+		var got reading
+		select {
+		case got = <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the task did not run")
+		}
+		return got
+	}
+	first := read()
+	if first.clock < first.before || first.clock > first.after {
+		t.Fatalf("Clock %d outside the task's batch [%d, %d]", first.clock, first.before, first.after)
+	}
+	time.Sleep(20 * time.Millisecond)
+	second := read()
+	if second.clock < first.clock+int64(20*time.Millisecond) || second.clock > second.after {
+		t.Fatalf("Clock in a later batch = %d, want from %d to %d", second.clock, first.clock+int64(20*time.Millisecond), second.after)
+	}
+}
+
 func TestPanicInTaskKeepsTheLoop(t *testing.T) {
 	r := newRT(t, 1)
 	l := r.Loop(0)
