@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/goasync/goasync/future"
+	"github.com/goasync/goasync/internal/loop"
 )
 
 const benchRequest = "GET /api/items/42?full=1 HTTP/1.1\r\nHost: example.test\r\nUser-Agent: bench/1.0\r\n" +
@@ -94,7 +95,7 @@ func BenchmarkChunkedDecode(b *testing.B) {
 func BenchmarkResponseHead(b *testing.B) {
 	resp := Text(200, "hello")
 	var buf []byte
-	now := time.Now() // the server passes the time it read for the event
+	now := loop.Now() // the server passes the loop clock of the event
 	b.ReportAllocs()
 	for b.Loop() {
 		buf, _ = appendResponseHeadAt(buf[:0], resp, "GET", 1, true, now)

@@ -8,6 +8,9 @@ import (
 	"net/http/httputil"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/goasync/goasync/internal/loop"
 )
 
 // hostileCase is a raw request and what the server must do with it: answer
@@ -442,4 +445,33 @@ func FuzzResponseFraming(f *testing.F) {
 			t.Fatalf("accepted with mode %v length %d", p.mode, p.length)
 		}
 	})
+}
+
+// TestDateFollowsTheWallClock checks the Date value taken from the loop
+// clock: it names the current wall-clock second, a reading from earlier in
+// that second keeps it, and once the second is over the next one is named.
+func TestDateFollowsTheWallClock(t *testing.T) {
+	parse := func(b []byte) time.Time {
+		d, err := nethttp.ParseTime(string(b))
+		if err != nil {
+			t.Fatalf("Date %q: %v", b, err)
+		}
+		return d
+	}
+	check := func() time.Time {
+		before := time.Now().Truncate(time.Second)
+		got := parse(appendDate(nil, loop.Now()))
+		if after := time.Now(); got.Before(before) || got.After(after) {
+			t.Fatalf("Date %v outside [%v, %v]", got, before, after)
+		}
+		return got
+	}
+	first := check()
+	if d := dateCache.Load(); !parse(appendDate(nil, d.until-1)).Equal(parse(d.b)) {
+		t.Fatal("a reading inside the cached second got another Date")
+	}
+	time.Sleep(time.Until(first.Add(time.Second)) + 10*time.Millisecond)
+	if second := check(); !second.After(first) {
+		t.Fatalf("Date after the second %v ended = %v", first, second)
+	}
 }

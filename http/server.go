@@ -183,7 +183,7 @@ func (s *Server) onConnect(sock *tcp.Socket) {
 		c.closeGraceful()
 		return
 	}
-	c.setDeadline(time.Now())
+	c.setDeadline(clockOn(c.exec))
 }
 
 // exchange is one request and, once its future settles, its response.
@@ -236,20 +236,22 @@ type conn struct {
 	waitOut      bool // waiting for the socket's output to drain
 	linger       bool // close by half-closing first (after a refusal)
 
-	timer    connTimer
-	lingerT  connTimer
-	timerAt  time.Time
-	deadline time.Time
+	timer   connTimer
+	lingerT connTimer
+	// Times are on the loop timers' clock (loop.Now), read once per batch
+	// of events (clockOn); zero timerAt: not armed.
+	timerAt  int64
+	deadline int64
 	dlKind   deadlineKind
-	reqStart time.Time
-	now      time.Time // the time of the current event, for Date
+	reqStart int64
+	now      int64 // the time of the current event, for Date
 }
 
 func (c *conn) onData(data []byte) {
 	if c.closed || c.noMore {
 		return // lingering after an error reply, or closing: discard
 	}
-	now := time.Now()
+	now := clockOn(c.exec)
 	if !c.reading && !c.rr.inBody {
 		c.reading = true
 		c.reqStart = now
@@ -272,7 +274,7 @@ func (c *conn) onData(data []byte) {
 
 // process reads as many complete requests from c.in as the limits allow,
 // dispatches them, and writes whatever replies are ready.
-func (c *conn) process(now time.Time) {
+func (c *conn) process(now int64) {
 	c.now = now
 	for !c.noMore && !c.closed && len(c.queue) < c.lim.MaxPipelined {
 		ev, n, err := c.rr.next(c.in)
@@ -421,7 +423,7 @@ func (c *conn) dispatch(p parsedRequest, up *upload) {
 				ex.discard()
 				return
 			}
-			c.now = time.Now()
+			c.now = clockOn(c.exec)
 			c.writeReady()
 			c.flush()
 			c.updatePause()
@@ -656,7 +658,7 @@ func (c *conn) updatePause() {
 		c.paused = false
 		c.sock.Resume()
 		if len(c.in) > 0 {
-			c.process(time.Now())
+			c.process(clockOn(c.exec))
 		}
 	}
 }
@@ -707,7 +709,7 @@ func (c *conn) streamEnd(s *Stream, framed []byte, closeConn bool) {
 		c.out = append(c.out, framed...)
 		c.active = nil
 		s.finish(nil)
-		now := time.Now()
+		now := clockOn(c.exec)
 		c.now = now
 		c.writeReady()
 		c.flush()
@@ -784,7 +786,7 @@ func (c *conn) onEOF() {
 		ignore(c.sock.Close())
 		return
 	}
-	c.setDeadline(time.Now())
+	c.setDeadline(clockOn(c.exec))
 }
 
 func ignoreResult(struct{}, error) {}
@@ -832,13 +834,13 @@ func (c *conn) onClose(err error) {
 // setDeadline picks the deadline that applies now: the head timeout while
 // a request head is arriving, the body timeout while its body is, the idle
 // timeout when nothing is in progress, none while replies are pending.
-func (c *conn) setDeadline(now time.Time) {
+func (c *conn) setDeadline(now int64) {
 	if c.eof && !c.closed {
 		// Replies owed to a peer that has half-closed: give the
 		// handlers IdleTimeout, then give up, so a handler that never
 		// answers cannot pin the connection.
 		if c.dlKind != dlEOF {
-			c.armDeadline(dlEOF, now.Add(c.lim.IdleTimeout), now)
+			c.armDeadline(dlEOF, now+int64(c.lim.IdleTimeout))
 		}
 		return
 	}
@@ -848,40 +850,41 @@ func (c *conn) setDeadline(now time.Time) {
 	}
 	switch {
 	case c.rr.inBody:
-		c.dlKind, c.deadline = dlBody, c.reqStart.Add(c.lim.BodyTimeout)
+		c.dlKind, c.deadline = dlBody, c.reqStart+int64(c.lim.BodyTimeout)
 	case c.reading:
-		c.dlKind, c.deadline = dlHead, c.reqStart.Add(c.lim.HeaderTimeout)
+		c.dlKind, c.deadline = dlHead, c.reqStart+int64(c.lim.HeaderTimeout)
 	case len(c.queue) == 0 && c.active == nil:
-		c.dlKind, c.deadline = dlIdle, now.Add(c.lim.IdleTimeout)
+		c.dlKind, c.deadline = dlIdle, now+int64(c.lim.IdleTimeout)
 	default:
 		c.dlKind = dlNone
 		return
 	}
-	c.armDeadline(c.dlKind, c.deadline, now)
+	c.armDeadline(c.dlKind, c.deadline)
 }
 
 // armDeadline sets the deadline and makes sure the timer fires by then. The
 // timer is only moved earlier: when it fires before the deadline it re-arms
 // itself, so moving a deadline later (every request) costs no timer reset.
-func (c *conn) armDeadline(kind deadlineKind, at, now time.Time) {
+func (c *conn) armDeadline(kind deadlineKind, at int64) {
 	c.dlKind, c.deadline = kind, at
 	if c.timer == nil {
-		c.timerAt = at
-		c.timer = afterOn(c.exec, at.Sub(now), c.onTimer)
-	} else if c.timerAt.After(at) || c.timerAt.Before(now) {
-		c.timerAt = at
-		c.timer.Reset(at.Sub(now))
+		c.timer = newTimerOn(c.exec, c.onTimer)
+	} else if c.timerAt != 0 && c.timerAt <= at {
+		return // it fires first, and onTimer sets it again
 	}
+	c.timerAt = at
+	c.timer.ResetAt(at)
 }
 
 func (c *conn) onTimer() {
+	c.timerAt = 0 // fired: the next armDeadline arms it again
 	if c.closed || c.dlKind == dlNone {
 		return
 	}
-	now := time.Now()
-	if now.Before(c.deadline) {
+	now := loop.Now()
+	if now < c.deadline {
 		c.timerAt = c.deadline
-		c.timer.Reset(c.deadline.Sub(now))
+		c.timer.ResetAt(c.deadline)
 		return
 	}
 	switch c.dlKind {

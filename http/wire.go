@@ -7,24 +7,29 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/goasync/goasync/internal/loop"
 )
 
-// dateCache holds the formatted Date header value of the current second.
+// dateValue is the formatted Date header value of one wall-clock second,
+// with the stretch of the loop timers' clock (loop.Now) it stands for: the
+// server's clock of the current batch picks it without reading the wall
+// clock, which is read again only once the second is over.
 type dateValue struct {
-	sec int64
-	b   []byte
+	until int64 // loop clock at the end of the second
+	b     []byte
 }
 
+// dateCache is the current dateValue, shared by all loops.
 var dateCache atomic.Pointer[dateValue]
 
-func appendDate(dst []byte, now time.Time) []byte {
-	if now.IsZero() {
-		now = time.Now()
-	}
-	sec := now.Unix()
+// appendDate appends the Date header value for now, a loop clock reading
+// (loop.Now or Loop.Clock).
+func appendDate(dst []byte, now int64) []byte {
 	d := dateCache.Load()
-	if d == nil || d.sec != sec {
-		d = &dateValue{sec: sec, b: now.UTC().AppendFormat(nil, nethttp.TimeFormat)}
+	if d == nil || now >= d.until {
+		wall, mono := time.Now(), loop.Now()
+		d = &dateValue{until: mono - int64(wall.Nanosecond()) + int64(time.Second), b: wall.UTC().AppendFormat(nil, nethttp.TimeFormat)}
 		dateCache.Store(d)
 	}
 	return append(dst, d.b...)
@@ -107,12 +112,13 @@ type responseFrame struct {
 // whether the connection may stay open afterwards; the result may narrow it
 // (Connection: close from the handler, an HTTP/1.0 stream).
 func appendResponseHead(dst []byte, resp *Response, method string, minor int, keepOpen bool) ([]byte, responseFrame) {
-	return appendResponseHeadAt(dst, resp, method, minor, keepOpen, time.Now())
+	return appendResponseHeadAt(dst, resp, method, minor, keepOpen, loop.Now())
 }
 
-// appendResponseHeadAt is appendResponseHead with the current time given
-// (the server has it already; reading the clock is not free).
-func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, keepOpen bool, now time.Time) ([]byte, responseFrame) {
+// appendResponseHeadAt is appendResponseHead with the current time given as
+// a loop clock reading (the server has it already; reading the clock is not
+// free).
+func appendResponseHeadAt(dst []byte, resp *Response, method string, minor int, keepOpen bool, now int64) ([]byte, responseFrame) {
 	status := resp.Status
 	if status == 0 {
 		status = nethttp.StatusOK
