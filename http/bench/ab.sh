@@ -25,9 +25,8 @@ reva=$1
 revb=$2
 rounds=${3:-5}
 secs=${4:-5}
-command -v wrk >/dev/null || { echo "wrk is not installed"; exit 1; }
-command -v taskset >/dev/null || { echo "taskset is not installed"; exit 1; }
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is not installed (apt-get install time)"; exit 1; }
+# shellcheck source=http/bench/lib.sh
+. http/bench/lib.sh
 tmp=$(mktemp -d)
 pids=()
 trees=()
@@ -37,10 +36,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-hz=$(getconf CLK_TCK)
-cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
 
 # build NAME REV: the server and client driver of REV into $tmp/NAME-*.
 build() {
@@ -64,22 +59,7 @@ if [ -z "${SKIP_SERVERS:-}" ]; then
   pids+=("$pa" "$pb")
   waitport 18611; waitport 18612
   for mode in plain pipelined; do
-    args=()
-    [ "$mode" = pipelined ] && args=(-s http/bench/pipeline.lua)
-    : >"$tmp/r"
-    for r in $(seq "$rounds"); do
-      a0=$(cputicks "$pa"); b0=$(cputicks "$pb")
-      taskset -c 1 wrk -t1 -c64 -d"${secs}s" "${args[@]}" http://127.0.0.1:18611/hello >"$tmp/wa" & w1=$!
-      taskset -c 1 wrk -t1 -c64 -d"${secs}s" "${args[@]}" http://127.0.0.1:18612/hello >"$tmp/wb" & w2=$!
-      wait "$w1" "$w2"
-      a1=$(cputicks "$pa"); b1=$(cputicks "$pb")
-      awk -v m="$mode" -v r="$r" -v na="$(awk '/requests in/ {print $1}' "$tmp/wa")" -v nb="$(awk '/requests in/ {print $1}' "$tmp/wb")" \
-        -v ca=$((a1 - a0)) -v cb=$((b1 - b0)) -v hz="$hz" 'BEGIN {
-          ea = na / (ca / hz); eb = nb / (cb / hz)
-          printf "%s round %d: A %.0f req/cpu-s, B %.0f req/cpu-s, B/A %.3f\n", m, r, ea, eb, eb / ea
-          print eb / ea > "/dev/stderr" }' 2>>"$tmp/r"
-    done
-    printf "server %s: median B/A %.3f over %d rounds\n" "$mode" "$(median <"$tmp/r")" "$rounds"
+    server_rounds "$mode" "$rounds" "$secs" B "$pb" 18612 A "$pa" 18611 B/A
   done
   kill "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null || true
 fi

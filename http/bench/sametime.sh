@@ -31,16 +31,11 @@ secs=${2:-5}
 shift $(($# < 2 ? $# : 2))
 peers=("$@")
 [ ${#peers[@]} -gt 0 ] || peers=(fasthttp nethttp)
-command -v wrk >/dev/null || { echo "wrk is not installed"; exit 1; }
-command -v taskset >/dev/null || { echo "taskset is not installed"; exit 1; }
-[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is not installed (apt-get install time)"; exit 1; }
+# shellcheck source=http/bench/lib.sh
+. http/bench/lib.sh
 tmp=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-hz=$(getconf CLK_TCK)
-cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
 
 go build -o "$tmp/benchserver" ./http/internal/benchserver
 (cd bench && go build -o "$tmp/peers" ./cmd/peers && go build -o "$tmp/ours" ./cmd/ours && go build -o "$tmp/load" ./cmd/load)
@@ -54,22 +49,7 @@ for peer in "${peers[@]}"; do
   pids+=("$po" "$pn")
   waitport 18601; waitport 18602
   for mode in plain pipelined; do
-    args=()
-    [ "$mode" = pipelined ] && args=(-s http/bench/pipeline.lua)
-    : >"$tmp/r"
-    for r in $(seq "$rounds"); do
-      o0=$(cputicks "$po"); n0=$(cputicks "$pn")
-      taskset -c 1 wrk -t1 -c64 -d"${secs}s" "${args[@]}" http://127.0.0.1:18601/hello >"$tmp/wo" & w1=$!
-      taskset -c 1 wrk -t1 -c64 -d"${secs}s" "${args[@]}" http://127.0.0.1:18602/hello >"$tmp/wn" & w2=$!
-      wait "$w1" "$w2"
-      o1=$(cputicks "$po"); n1=$(cputicks "$pn")
-      awk -v m="$mode" -v r="$r" -v p="$peer" -v no="$(awk '/requests in/ {print $1}' "$tmp/wo")" -v nn="$(awk '/requests in/ {print $1}' "$tmp/wn")" \
-        -v co=$((o1 - o0)) -v cn=$((n1 - n0)) -v hz="$hz" 'BEGIN {
-          eo = no / (co / hz); en = nn / (cn / hz)
-          printf "%s round %d: ours %.0f req/cpu-s, %s %.0f req/cpu-s, ratio %.2fx\n", m, r, eo, p, en, eo / en
-          print eo / en > "/dev/stderr" }' 2>>"$tmp/r"
-    done
-    printf "%s vs %s: median ratio %.2fx over %d rounds\n" "$mode" "$peer" "$(median <"$tmp/r")" "$rounds"
+    server_rounds "$mode" "$rounds" "$secs" ours "$po" 18601 "$peer" "$pn" 18602 ratio
   done
   kill "$po" "$pn"; wait "$po" "$pn" 2>/dev/null || true
 done
