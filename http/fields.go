@@ -146,9 +146,11 @@ func internHeader(b []byte) (string, bool) {
 	return "", false
 }
 
-// field is one header line of a head being parsed: offsets into the head.
+// field is one header line of a head being parsed: offsets into the head,
+// and the interned name when scanFields found a common one.
 type field struct {
 	name, nameEnd, val, valEnd int32
+	key                        string
 }
 
 // scanFields checks the header lines of head b, the first starting at pos,
@@ -161,28 +163,38 @@ func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
 	for _, e32 := range ends {
 		e := int(e32)
 		ln := b[pos:e]
-		// The name, checked and canonicalized in one pass up to the colon.
-		colon := -1
-		upper := true
-		for i, c := range ln {
-			if c == ':' {
-				colon = i
-				break
-			}
-			if !tokenTable[c] {
-				return badName(ln, i)
-			}
-			if upper && 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-				ln[i] = c
-			} else if !upper && 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-				ln[i] = c
-			}
-			upper = c == '-'
+		// A common name sent in canonical form (what most peers send) is
+		// valid as it is; any other is checked and canonicalized in one
+		// pass up to the colon.
+		colon := bytes.IndexByte(ln, ':')
+		var key string
+		if colon > 0 {
+			key, _ = internHeader(ln[:colon])
 		}
-		if colon <= 0 {
-			return errStatus(nethttp.StatusBadRequest, "malformed header line")
+		if key == "" {
+			colon = -1
+			upper := true
+			for i, c := range ln {
+				if c == ':' {
+					colon = i
+					break
+				}
+				if !tokenTable[c] {
+					return badName(ln, i)
+				}
+				if upper && 'a' <= c && c <= 'z' {
+					c -= 'a' - 'A'
+					ln[i] = c
+				} else if !upper && 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+					ln[i] = c
+				}
+				upper = c == '-'
+			}
+			if colon <= 0 {
+				return errStatus(nethttp.StatusBadRequest, "malformed header line")
+			}
+			key, _ = internHeader(ln[:colon])
 		}
 		vs, ve := colon+1, len(ln)
 		if !validFieldValue(ln[vs:]) {
@@ -194,7 +206,7 @@ func (p *headParser) scanFields(b []byte, pos int, ends []int32) error {
 		for ve > vs && (ln[ve-1] == ' ' || ln[ve-1] == '\t') {
 			ve--
 		}
-		fields = append(fields, field{int32(pos), int32(pos + colon), int32(pos + vs), int32(pos + ve)})
+		fields = append(fields, field{int32(pos), int32(pos + colon), int32(pos + vs), int32(pos + ve), key})
 		pos = e + 2
 	}
 	p.fields = fields
@@ -308,7 +320,7 @@ func (p *headParser) header(b []byte, s string, inline []string, dropHost bool, 
 	)
 	few := len(fields) <= dupScan
 	for i, f := range fields {
-		key, interned := internHeader(b[f.name:f.nameEnd])
+		key, interned := f.key, f.key != ""
 		if !interned {
 			key = s[f.name:f.nameEnd]
 		}

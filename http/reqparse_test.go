@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	nethttp "net/http"
 	"net/textproto"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"golang.org/x/net/http/httpguts"
@@ -280,6 +284,46 @@ func TestRequestHeadStricter(t *testing.T) {
 		}
 		if _, err := parseRequestHead(hp, []byte(raw)[start:end], nil); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestInternedNamesAreCanonical checks every name of internHeader's table
+// (read from its source) against net/textproto: scanFields keeps a name
+// that matches the table as it arrived, so an entry that is not in
+// canonical form would reach the header map uncanonicalized.
+func TestInternedNamesAreCanonical(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "fields.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if fd, ok := n.(*ast.FuncDecl); ok && fd.Name.Name != "internHeader" {
+			return false
+		}
+		if cc, ok := n.(*ast.CaseClause); ok {
+			for _, e := range cc.List {
+				if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					name, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					names = append(names, name)
+				}
+			}
+		}
+		return true
+	})
+	if len(names) < 40 {
+		t.Fatalf("found %d names in internHeader, expected its whole table", len(names))
+	}
+	for _, name := range names {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			t.Errorf("internHeader has %q, canonical form %q", name, c)
+		}
+		if got, ok := internHeader([]byte(name)); !ok || got != name {
+			t.Errorf("internHeader(%q) = %q, %v", name, got, ok)
 		}
 	}
 }
