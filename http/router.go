@@ -138,7 +138,7 @@ func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Respons
 		// Matched a route: nothing of c is kept, so it is reused.
 		c.h, c.r = nil, nil
 		captures.Put(c)
-		if cacheable && hr == r && !strings.Contains(r.Pattern, "{") {
+		if cacheable && hr == r && !capturing(r.Pattern) {
 			rt.remember(key, cachedRoute{h: h, pattern: r.Pattern})
 		}
 		return serveEither(h, hr, ctx)
@@ -149,6 +149,19 @@ func (rt *Router) serveEither(r *nethttp.Request, ctx context.Context) (*Respons
 		return serveEither(c.h, c.r, ctx)
 	}
 	return c.response(), nil
+}
+
+// capturing reports whether a ServeMux pattern has a wildcard that
+// captures part of the path (a PathValue): such a route is not cached, its
+// matches differ from request to request. "{$}", which only anchors the
+// end of the path, captures nothing.
+func capturing(pattern string) bool {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] == '{' && !strings.HasPrefix(pattern[i:], "{$}") {
+			return true
+		}
+	}
+	return false
 }
 
 // key returns the route cache's key for r, and whether r may use the
