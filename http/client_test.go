@@ -796,3 +796,35 @@ func TestClientCancelDuringConnect(t *testing.T) {
 		return open.Load() == 0
 	})
 }
+
+// TestClientAlternatingHosts sends one client's requests to two servers in
+// turn, and to one of them under two spellings of its host: each request
+// reaches the server its URL names (the client caches the pool of the host
+// asked last), and the pool of each server's address keeps one idle
+// connection ("localhost:port" is a pool of its own).
+func TestClientAlternatingHosts(t *testing.T) {
+	named := func(name string) *Server {
+		return startServer(t, Func(func(r *nethttp.Request) *Response { return Text(200, name) }))
+	}
+	a, b := named("a"), named("b")
+	c := newClient(t)
+	portA := a.Addr().(*net.TCPAddr).Port
+	urls := []struct{ url, want string }{
+		{baseURL(a) + "/", "a"},
+		{baseURL(b) + "/", "b"},
+		{fmt.Sprintf("http://localhost:%d/", portA), "a"},
+		{baseURL(b) + "/again", "b"},
+	}
+	for i := range 12 {
+		u := urls[i%len(urls)]
+		if got := readBody(t, awaitResp(t, c.Get(context.Background(), u.url))); got != u.want {
+			t.Fatalf("request %d to %s answered by %q, want %q", i, u.url, got, u.want)
+		}
+	}
+	if n := c.IdleConnections(a.Addr().String()); n != 1 {
+		t.Errorf("%d idle connections to a, want 1", n)
+	}
+	if n := c.IdleConnections(b.Addr().String()); n != 1 {
+		t.Errorf("%d idle connections to b, want 1", n)
+	}
+}
