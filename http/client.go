@@ -535,9 +535,7 @@ func (cc *clientConn) send(x *clientCall) {
 			cc.headDue = now + int64(d)
 			cc.arm(cc.headDue)
 		}
-		if x.deadline == 0 && c.Timeout > 0 {
-			x.deadline = now + int64(c.Timeout)
-		}
+		x.startDeadline(now)
 	}
 	if x.deadline != 0 {
 		cc.totalDue = x.deadline

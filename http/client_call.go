@@ -160,9 +160,7 @@ func (x *clientCall) connect(p *hostPool) {
 		ctx, stop = context.WithCancel(x.ctx)
 	} else {
 		now := loop.Now()
-		if x.deadline == 0 {
-			x.deadline = now + int64(d)
-		}
+		x.startDeadline(now)
 		ctx, stop = context.WithTimeout(x.ctx, time.Duration(x.deadline-now))
 	}
 	x.stopDial.Store(&stop)
@@ -195,6 +193,15 @@ func (x *clientCall) failed(err error, retryable bool) {
 		return
 	}
 	x.reject(err)
+}
+
+// startDeadline sets the Client.Timeout deadline from now (a loop clock
+// reading) when the client has a timeout and the call has none yet: at its
+// first send or dial.
+func (x *clientCall) startDeadline(now int64) {
+	if x.deadline == 0 && x.c.Timeout > 0 {
+		x.deadline = now + int64(x.c.Timeout)
+	}
 }
 
 // expired reports whether Client.Timeout has passed.
